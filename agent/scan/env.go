@@ -1,0 +1,59 @@
+// Package scan runs the device scan: the native collectors, each run as a
+// built-in command through the command processor, filling one scan document.
+package scan
+
+import (
+	"context"
+	"io/fs"
+	"net/http"
+	"time"
+
+	"github.com/amagent/amagent/agent/scandoc"
+	"github.com/amagent/amagent/agent/sysexec"
+)
+
+// Env is everything a collector may touch of the machine. Tests replace
+// each part: an fstest.MapFS or a recorded tree under testdata/ for FS, a
+// recording runner for Exec, a fixed clock.
+type Env struct {
+	// FS is the machine's file system rooted at "/" (paths without the
+	// leading slash, as io/fs wants: "etc/os-release").
+	FS fs.FS
+	// Exec runs a program (argv only, fixed system path).
+	Exec sysexec.Runner
+	// Now is the clock.
+	Now func() time.Time
+	// Hostname returns the machine's host name.
+	Hostname func() (string, error)
+	// GOOS is the OS family the collectors run as (runtime.GOOS live).
+	GOOS string
+	// AWSEndpoint is the instance metadata service base URL
+	// (default http://169.254.169.254). Only contacted when DMI says AWS.
+	AWSEndpoint string
+	// HTTP is the client used for the metadata service.
+	HTTP *http.Client
+	// Timeout bounds each collector and each program it runs.
+	Timeout time.Duration
+}
+
+// osCollectors is what each OS family provides: Linux in
+// collect_linux.go, Windows in collect_windows.go, macOS in
+// collect_darwin.go, anything else in collect_other.go. Each file declares
+// the package-level variable
+//
+//	var platform = osCollectors{...}
+//
+// (no init() registration). The OS-independent collectors and the one table
+// of built-in commands are in collectors.go.
+type osCollectors struct {
+	OS       func(ctx context.Context, env *Env) (scandoc.OS, error)
+	Hardware func(ctx context.Context, env *Env) (scandoc.Hardware, error)
+	Users    func(ctx context.Context, env *Env) (scandoc.LastUser, error)
+	Software func(ctx context.Context, env *Env) ([]scandoc.Package, error)
+	Patches  func(ctx context.Context, env *Env) (installed []scandoc.Patch, pending []scandoc.Update, err error)
+	Reboot   func(ctx context.Context, env *Env) (scandoc.Reboot, error)
+	// OnAWS decides from local evidence only (DMI, hypervisor uuid,
+	// registry) whether this is an EC2 instance, and says why.
+	OnAWS func(ctx context.Context, env *Env) (bool, string)
+	Boot  func(ctx context.Context, env *Env) (scandoc.Boot, error)
+}
