@@ -1,0 +1,48 @@
+# amagent — build, test, benchmark and demo.
+# `make run` and `make test` are the two set-up commands (see README.md).
+
+GO        ?= go
+BIN       := bin
+VERSION   ?= $(shell cat VERSION 2>/dev/null || echo 0.1.0-dev)
+LDFLAGS   := -s -w -X github.com/amagent/amagent/agent/version.Version=$(VERSION)
+GOFLAGS_B := -trimpath -ldflags '$(LDFLAGS)'
+
+.PHONY: all build test bench wasm wasm-check run clean cross vet
+
+all: build
+
+build:
+	$(GO) build $(GOFLAGS_B) -o $(BIN)/amagent ./agent/cmd/amagent
+	$(GO) build $(GOFLAGS_B) -o $(BIN)/amplatform ./platform/cmd/amplatform
+
+# Every test, Go only: the .wasm files are committed beside their sources.
+test:
+	$(GO) vet ./...
+	$(GO) test -count=1 ./...
+
+# Cross-builds so that Windows and macOS never silently break.
+cross:
+	GOOS=windows GOARCH=amd64 $(GO) build -o /dev/null ./agent/... ./host/...
+	GOOS=darwin  GOARCH=arm64 $(GO) build -o /dev/null ./agent/... ./host/...
+	GOOS=darwin  GOARCH=amd64 $(GO) build -o /dev/null ./agent/... ./host/...
+
+# Go benchmarks plus the side-by-side comparisons, printed as ratios.
+bench: build
+	./scripts/bench.sh
+
+# Rebuilds every WebAssembly module from its source: each directory with a
+# build.sh under wasm-modules/, worklets/ and testdata/ is one build unit.
+wasm:
+	./scripts/build-wasm.sh
+
+# Fails when a committed .wasm differs from a fresh build of its source.
+wasm-check: wasm
+	git diff --exit-code --stat -- '*.wasm'
+
+# The main job: a local platform with its embedded database plus an agent
+# checking in and scanning, all under ./var/demo. Ctrl-C stops both.
+run: build
+	./scripts/demo.sh
+
+clean:
+	rm -rf $(BIN) var
