@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# make run: a local platform (embedded SQLite under ./var/demo) plus one
+# agent that enrolls, checks in and scans. No root, no system paths.
+# Ctrl-C stops both and leaves nothing running.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+DEMO=$ROOT/var/demo
+PORT=${AMAGENT_DEMO_PORT:-8080}
+URL=http://127.0.0.1:$PORT
+KEY=demo-access-key
+mkdir -p "$DEMO/platform" "$DEMO/agent"
+AMP=("$ROOT/bin/amplatform")
+
+pids=()
+cleanup() {
+  trap - INT TERM EXIT
+  echo
+  echo "stopping demo..."
+  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+  echo "stopped; state kept under $DEMO"
+}
+trap cleanup INT TERM EXIT
+
+# Example worklets and policies, signed by the platform's key.
+for w in worklets/*/; do
+  [ -f "$w/worklet.toml" ] || continue
+  "${AMP[@]}" worklet add --data "$DEMO/platform" "$w" >/dev/null 2>&1 || echo "note: could not add $w"
+done
+for w in ssh-no-root-login package-min-version patch-policy required-software; do
+  "${AMP[@]}" groups assign --data "$DEMO/platform" default "$w" >/dev/null 2>&1 || true
+done
+PUBKEY=$("${AMP[@]}" key --data "$DEMO/platform")
+
+echo "starting platform on $URL (data: $DEMO/platform)"
+"${AMP[@]}" serve --data "$DEMO/platform" --listen "127.0.0.1:$PORT" \
+  --access-key "$KEY" --checkin-interval 30s >"$DEMO/platform/amplatform.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 50); do
+  curl -s -o /dev/null "$URL/healthz" 2>/dev/null && break
+  sleep 0.1
+done
+
+cat >"$DEMO/amagent.toml" <<TOML
+server = "$URL"
+access_key = "$KEY"
+state_dir = "$DEMO/agent"
+log_file = "$DEMO/agent/amagent.log"
+dry_run = true
+
+[checkin]
+interval = "30s"
+variance = "3s"
+retry_initial = "2s"
+retry_max = "30s"
+
+[worklets]
+trusted_keys = ["$PUBKEY"]
+TOML
+
+echo "starting agent (config: $DEMO/amagent.toml)"
+"$ROOT/bin/amagent" run --config "$DEMO/amagent.toml" &
+pids+=($!)
+
+# Wait for the device to enroll, then queue a scan and a GetOS command.
+dev=""
+for _ in $(seq 100); do
+  dev=$("${AMP[@]}" devices --data "$DEMO/platform" --json 2>/dev/null | sed -n 's/.*"uuid": *"\([^"]*\)".*/\1/p' | head -1)
+  [ -n "$dev" ] && break
+  sleep 0.2
+done
+if [ -n "$dev" ]; then
+  echo "device $dev enrolled; queueing a scan and execCmd GetOS"
+  "${AMP[@]}" queue --data "$DEMO/platform" "$dev" scan
+  "${AMP[@]}" queue --data "$DEMO/platform" "$dev" execCmd GetOS
+else
+  echo "the agent did not enroll; see $DEMO/agent/amagent.log" >&2
+fi
+
+cat <<TXT
+
+The demo is running. Look at:
+  tail -f $DEMO/agent/amagent.log                       the agent's log
+  bin/amplatform devices --data $DEMO/platform          the fleet
+  bin/amplatform results --data $DEMO/platform $dev     results and the latest scan
+Ctrl-C stops the platform and the agent.
+TXT
+wait
