@@ -1,0 +1,145 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestParseDefaults(t *testing.T) {
+	c, err := Parse([]byte(`server = "https://platform.example.com"`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Default()
+	want.Server = "https://platform.example.com"
+	if c.Checkin != want.Checkin || c.StateDir != want.StateDir || c.LogFile != want.LogFile || c.Sandbox != want.Sandbox || c.Scan != want.Scan {
+		t.Fatalf("got %+v, want %+v", c, want)
+	}
+	if c.Checkin.Interval != time.Hour || c.Checkin.Variance != 5*time.Minute || c.Checkin.RetryInitial != time.Minute || c.Checkin.RetryMax != 30*time.Minute {
+		t.Fatalf("checkin defaults: %+v", c.Checkin)
+	}
+	if c.Sandbox.MaxMemoryBytes() != 64<<20 || c.Sandbox.MaxOutputBytes() != 64<<10 || c.Sandbox.MaxExecCalls != 16 {
+		t.Fatalf("sandbox defaults: %+v", c.Sandbox)
+	}
+}
+
+func TestParseFull(t *testing.T) {
+	c, err := Parse([]byte(`
+server = "http://127.0.0.1:8080"
+access_key = "k"
+state_dir = "/tmp/s"
+log_file = "/tmp/l/amagent.log"
+log_stderr = true
+dry_run = true
+[checkin]
+interval = "2s"
+variance = "100ms"
+retry_initial = "200ms"
+retry_max = "800ms"
+[sandbox]
+max_memory = "32MiB"
+max_timeout = "5s"
+max_output = "1KB"
+max_exec_calls = 4
+[scan]
+aws_endpoint = "http://127.0.0.1:9"
+timeout = "3s"
+[worklets]
+trusted_keys = ["abc"]
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Checkin.RetryInitial != 200*time.Millisecond || c.Checkin.RetryMax != 800*time.Millisecond || !c.DryRun || !c.LogStderr {
+		t.Fatalf("%+v", c)
+	}
+	if c.Sandbox.MaxOutputBytes() != 1000 || c.Sandbox.MaxMemoryBytes() != 32<<20 || len(c.Worklets.TrustedKeys) != 1 {
+		t.Fatalf("%+v", c.Sandbox)
+	}
+}
+
+func TestParseErrors(t *testing.T) {
+	const srv = "server = \"https://p.example.com\"\n"
+	cases := []struct {
+		name, in, want string
+	}{
+		{"no server", ``, "key server: required"},
+		{"unknown top key", srv + `colour = "red"`, "unknown key colour"},
+		{"unknown nested key", srv + "[checkin]\nintervall = \"1h\"", "unknown key checkin.intervall"},
+		{"unknown section", srv + "[nope]\na = 1", "unknown key nope"},
+		{"bad duration", srv + "[checkin]\ninterval = \"soon\"", "checkin.interval"},
+		{"number duration type", srv + "[checkin]\nretry_max = true", "checkin.retry_max"},
+		{"negative interval", srv + "[checkin]\ninterval = \"-1s\"", "key checkin.interval: must be a positive duration"},
+		{"variance too big", srv + "[checkin]\ninterval = \"1m\"\nvariance = \"1m\"", "key checkin.variance"},
+		{"max below initial", srv + "[checkin]\nretry_initial = \"2m\"\nretry_max = \"1m\"", "key checkin.retry_max"},
+		{"plain http remote", `server = "http://platform.example.com"`, "plain http is only allowed to a loopback"},
+		{"ftp", `server = "ftp://127.0.0.1"`, "key server: scheme"},
+		{"no host", `server = "https://"`, "key server"},
+		{"bad size", srv + "[sandbox]\nmax_memory = \"lots\"", "key sandbox.max_memory"},
+		{"bad unit", srv + "[sandbox]\nmax_output = \"3 parsecs\"", "key sandbox.max_output"},
+		{"bad string type", `server = 3`, "server"},
+		{"syntax", `server = "x`, "line 1"},
+		{"empty trusted key", srv + "[worklets]\ntrusted_keys = [\"\"]", "key worklets.trusted_keys[0]"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Parse([]byte(tc.in))
+			if err == nil {
+				t.Fatalf("no error for %q", tc.in)
+			}
+			if !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("error %q does not contain %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestLoopbackServers(t *testing.T) {
+	for _, s := range []string{"http://127.0.0.1:1", "http://[::1]:2", "http://localhost", "http://127.3.4.5"} {
+		if err := validateServer(s); err != nil {
+			t.Errorf("%s: %v", s, err)
+		}
+	}
+}
+
+func TestLoadNamesFile(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "amagent.toml")
+	if err := os.WriteFile(p, []byte("server = \"https://x\"\nfoo = 1\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Load(p)
+	if err == nil || !strings.Contains(err.Error(), p) || !strings.Contains(err.Error(), "unknown key foo") {
+		t.Fatalf("got %v", err)
+	}
+	if _, err := Load(filepath.Join(t.TempDir(), "missing.toml")); err == nil {
+		t.Fatal("missing file accepted")
+	}
+}
+
+func TestApplyDefaults(t *testing.T) {
+	c := Config{Server: "http://127.0.0.1:1"}
+	c.ApplyDefaults()
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if c.Checkin.RetryMax != DefaultRetryMax || c.Sandbox.MaxExecCalls != 16 {
+		t.Fatalf("%+v", c)
+	}
+}
+
+func TestParseSize(t *testing.T) {
+	for in, want := range map[string]int64{"0": 0, "10": 10, "10B": 10, "2KiB": 2048, "1 MiB": 1 << 20, "3GB": 3e9} {
+		got, err := ParseSize(in)
+		if err != nil || got != want {
+			t.Errorf("ParseSize(%q) = %d, %v; want %d", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"", "MiB", "-1", "1XB", "99999999999GiB"} {
+		if _, err := ParseSize(in); err == nil {
+			t.Errorf("ParseSize(%q) accepted", in)
+		}
+	}
+}
