@@ -1,0 +1,326 @@
+package worklets
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/amagent/amagent/agent/bundle"
+	"github.com/amagent/amagent/agent/protocol"
+	"github.com/amagent/amagent/agent/state"
+)
+
+const testManifest = "abi = 1\nkind = \"worklet\"\nname = \"%s\"\nversion = \"%s\"\nmodule = \"worklet.wasm\"\n"
+
+type platformFake struct {
+	priv  ed25519.PrivateKey
+	docs  map[string][]byte // url -> document
+	calls int
+}
+
+func newPlatform(t *testing.T) (*platformFake, ed25519.PublicKey) {
+	pub, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &platformFake{priv: priv, docs: map[string][]byte{}}, pub
+}
+
+// add signs a bundle and returns its assignment.
+func (p *platformFake) add(name, version, kind, remediate string, module []byte) protocol.Assignment {
+	manifest := []byte(strings.Replace(
+		strings.Replace(testManifest, "%s", name, 1), "%s", version, 1))
+	if kind == "policy" {
+		manifest = bytes.Replace(manifest, []byte(`"worklet"`), []byte(`"policy"`), 1)
+	}
+	manSHA, modSHA := bundle.Digest(manifest), bundle.Digest(module)
+	sig := bundle.Sign(p.priv, name, version, manSHA, modSHA)
+	url := "/bundles/" + name + "/" + version
+	doc, _ := json.Marshal(Document{Name: name, Version: version, Kind: kind, Manifest: string(manifest),
+		Module: base64.StdEncoding.EncodeToString(module), SHA256: modSHA, ManifestSHA256: manSHA, Signature: sig})
+	p.docs[url] = doc
+	return protocol.Assignment{Name: name, Version: version, Kind: kind, SHA256: modSHA, ManifestSHA256: manSHA,
+		URL: url, Signature: sig, Remediate: remediate}
+}
+
+func (p *platformFake) fetch(ctx context.Context, url string) ([]byte, error) {
+	p.calls++
+	d, ok := p.docs[url]
+	if !ok {
+		return nil, errors.New("404")
+	}
+	return d, nil
+}
+
+// fakeSandbox answers by the module's bytes: the module "is" its status.
+type fakeSandbox struct {
+	mu    sync.Mutex
+	runs  []string // name:phase
+	after map[string]string
+}
+
+func (f *fakeSandbox) Run(ctx context.Context, b *Bundle, phase string, scan []byte) protocol.WorkletResult {
+	f.mu.Lock()
+	f.runs = append(f.runs, b.Assignment.Name+":"+phase)
+	remediated := f.after[b.Assignment.Name]
+	f.mu.Unlock()
+	mod, _ := readModule(b)
+	status := string(mod)
+	r := protocol.WorkletResult{Status: status}
+	switch {
+	case phase == PhaseRemediate:
+		r.Status = StatusSucceeded
+		f.mu.Lock()
+		if f.after == nil {
+			f.after = map[string]string{}
+		}
+		f.after[b.Assignment.Name] = StatusCompliant
+		f.mu.Unlock()
+	case remediated != "":
+		r.Status = remediated
+	case strings.HasPrefix(status, "install:"):
+		r.Status = StatusNonCompliant
+		r.Details = json.RawMessage(`{"install":["` + strings.TrimPrefix(status, "install:") + `"],"pending":1}`)
+	}
+	if r.Status == StatusError {
+		r.Error = "trap: unreachable"
+	}
+	return r
+}
+
+func readModule(b *Bundle) ([]byte, error) {
+	return osReadFile(b.Dir + "/worklet.wasm")
+}
+
+func newManager(t *testing.T, p *platformFake, keys ...ed25519.PublicKey) (*Manager, *fakeSandbox, *bytes.Buffer) {
+	var logs bytes.Buffer
+	sb := &fakeSandbox{}
+	m := &Manager{
+		Log:         slog.New(slog.NewTextHandler(&logs, nil)),
+		Cache:       &Cache{Dir: t.TempDir()},
+		Fetch:       p.fetch,
+		TrustedKeys: keys,
+		Sandbox:     sb,
+		Store:       state.NewMemStore(),
+	}
+	return m, sb, &logs
+}
+
+func statuses(rs []protocol.WorkletResult) string {
+	var s []string
+	for _, r := range rs {
+		s = append(s, r.Name+"="+r.Status)
+	}
+	return strings.Join(s, " ")
+}
+
+func TestEvaluateVerifiesCachesAndOrders(t *testing.T) {
+	p, pub := newPlatform(t)
+	m, sb, logs := newManager(t, p, pub)
+	m.SetAssignments([]protocol.Assignment{
+		p.add("zeta", "1.0.0", "worklet", "", []byte(StatusNonCompliant)),
+		p.add("alpha", "1.0.0", "worklet", "", []byte(StatusCompliant)),
+		p.add("mid", "2.0.0", "worklet", "", []byte(StatusNotApplicable)),
+	})
+	got := statuses(m.Evaluate(t.Context(), []byte(`{}`)))
+	if want := "alpha=compliant mid=not-applicable zeta=non-compliant"; got != want {
+		t.Fatalf("results %q, want %q", got, want)
+	}
+	if p.calls != 3 {
+		t.Fatalf("downloads = %d, want 3", p.calls)
+	}
+	m.Evaluate(t.Context(), []byte(`{}`))
+	if p.calls != 3 {
+		t.Fatalf("second scan downloaded again: %d calls", p.calls)
+	}
+	if len(sb.runs) != 6 {
+		t.Fatalf("runs = %v", sb.runs)
+	}
+	if !strings.Contains(logs.String(), "command_processor=wasm command_name=alpha command=runWorklet") {
+		t.Fatalf("evaluation not logged as a wasm command:\n%s", logs)
+	}
+}
+
+func TestRefusesUnsignedForeignAndTampered(t *testing.T) {
+	p, pub := newPlatform(t)
+	other, otherPub := newPlatform(t)
+	cases := []struct {
+		name   string
+		setup  func() protocol.Assignment
+		keys   []ed25519.PublicKey
+		reason string
+	}{
+		{"signed by another key", func() protocol.Assignment { return other.add("w", "1", "worklet", "", []byte("compliant")) }, []ed25519.PublicKey{pub}, "does not verify"},
+		{"no trusted keys", func() protocol.Assignment { return p.add("w", "1", "worklet", "", []byte("compliant")) }, nil, "no trusted platform keys"},
+		{"unsigned", func() protocol.Assignment {
+			a := p.add("w", "1", "worklet", "", []byte("compliant"))
+			var d Document
+			json.Unmarshal(p.docs[a.URL], &d)
+			d.Signature = ""
+			p.docs[a.URL], _ = json.Marshal(d)
+			a.Signature = ""
+			return a
+		}, []ed25519.PublicKey{pub}, "unsigned"},
+		{"module tampered", func() protocol.Assignment {
+			a := p.add("w", "1", "worklet", "", []byte("compliant"))
+			var d Document
+			json.Unmarshal(p.docs[a.URL], &d)
+			d.Module = base64.StdEncoding.EncodeToString([]byte("evil"))
+			p.docs[a.URL], _ = json.Marshal(d)
+			return a
+		}, []ed25519.PublicKey{pub, otherPub}, "module sha256"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			a := tc.setup()
+			m, sb, logs := newManager(t, p, tc.keys...)
+			m.Fetch = func(ctx context.Context, url string) ([]byte, error) {
+				if d, ok := p.docs[url]; ok {
+					return d, nil
+				}
+				return other.docs[url], nil
+			}
+			m.SetAssignments([]protocol.Assignment{a})
+			rs := m.Evaluate(t.Context(), nil)
+			if len(rs) != 1 || rs[0].Status != StatusError || !strings.Contains(rs[0].Error, tc.reason) {
+				t.Fatalf("result %+v, want error containing %q", rs, tc.reason)
+			}
+			if len(sb.runs) != 0 {
+				t.Fatalf("a refused bundle ran: %v", sb.runs)
+			}
+			if !strings.Contains(logs.String(), "worklet bundle refused") {
+				t.Fatalf("refusal not logged:\n%s", logs)
+			}
+		})
+	}
+}
+
+func TestTamperedCacheIsDownloadedAgain(t *testing.T) {
+	p, pub := newPlatform(t)
+	m, _, _ := newManager(t, p, pub)
+	a := p.add("w", "1", "worklet", "", []byte(StatusCompliant))
+	m.SetAssignments([]protocol.Assignment{a})
+	m.Evaluate(t.Context(), nil)
+	dir, _ := m.Cache.dir(a)
+	if err := osWriteFile(dir+"/worklet.wasm", []byte("tampered")); err != nil {
+		t.Fatal(err)
+	}
+	rs := m.Evaluate(t.Context(), nil)
+	if rs[0].Status != StatusCompliant || p.calls != 2 {
+		t.Fatalf("status %s after %d downloads; want compliant after a fresh download", rs[0].Status, p.calls)
+	}
+}
+
+func TestQuarantineAfterThreeErrorsUntilVersionChanges(t *testing.T) {
+	p, pub := newPlatform(t)
+	m, sb, logs := newManager(t, p, pub)
+	m.SetAssignments([]protocol.Assignment{p.add("crashy", "1", "worklet", "", []byte(StatusError))})
+	var got []string
+	for range 5 {
+		got = append(got, m.Evaluate(t.Context(), nil)[0].Status)
+	}
+	want := "error error error quarantined quarantined"
+	if strings.Join(got, " ") != want {
+		t.Fatalf("statuses %v, want %s", got, want)
+	}
+	if len(sb.runs) != 3 {
+		t.Fatalf("quarantined module still ran: %v", sb.runs)
+	}
+	if !strings.Contains(logs.String(), "worklet quarantined") {
+		t.Fatal("quarantine not logged")
+	}
+	// The health survives a restart (same store), and a new version clears it.
+	m2 := &Manager{Log: m.Log, Cache: m.Cache, Fetch: p.fetch, TrustedKeys: m.TrustedKeys, Sandbox: sb, Store: m.Store}
+	m2.SetAssignments([]protocol.Assignment{p.add("crashy", "1", "worklet", "", []byte(StatusError))})
+	if s := m2.Evaluate(t.Context(), nil)[0].Status; s != StatusQuarantined {
+		t.Fatalf("after restart status %s, want quarantined", s)
+	}
+	m2.SetAssignments([]protocol.Assignment{p.add("crashy", "2", "worklet", "", []byte(StatusCompliant))})
+	if s := m2.Evaluate(t.Context(), nil)[0].Status; s != StatusCompliant {
+		t.Fatalf("new version status %s, want compliant", s)
+	}
+}
+
+func TestRemediateImmediatelyThenEvaluateAgain(t *testing.T) {
+	p, pub := newPlatform(t)
+	m, sb, _ := newManager(t, p, pub)
+	m.SetAssignments([]protocol.Assignment{
+		p.add("fixme", "1", "worklet", "immediately", []byte(StatusNonCompliant)),
+		p.add("leave", "1", "worklet", "never", []byte(StatusNonCompliant)),
+	})
+	rs := m.Evaluate(t.Context(), nil)
+	if got := statuses(rs); got != "fixme=compliant leave=non-compliant" {
+		t.Fatalf("got %s", got)
+	}
+	if got := strings.Join(sb.runs, ","); !strings.Contains(got, "fixme:evaluate") || !strings.Contains(got, "fixme:remediate") || strings.Contains(got, "leave:remediate") {
+		t.Fatalf("runs %s", got)
+	}
+}
+
+func TestRemediationAtDailyTime(t *testing.T) {
+	p, pub := newPlatform(t)
+	m, sb, _ := newManager(t, p, pub)
+	now := time.Date(2026, 11, 25, 1, 30, 0, 0, time.UTC)
+	m.Now = func() time.Time { return now }
+	m.SetAssignments([]protocol.Assignment{p.add("nightly", "1", "worklet", "02:00", []byte(StatusNonCompliant))})
+	m.Evaluate(t.Context(), nil) // yesterday's 02:00 has passed and it was never remediated: due
+	count := func() int { return strings.Count(strings.Join(sb.runs, ","), "nightly:remediate") }
+	if count() != 1 {
+		t.Fatalf("first scan: %d remediations, want 1", count())
+	}
+	delete(sb.after, "nightly")
+	now = now.Add(15 * time.Minute) // 01:45, before today's 02:00
+	m.Evaluate(t.Context(), nil)
+	if count() != 1 {
+		t.Fatalf("remediated again before its time: %d", count())
+	}
+	now = now.Add(30 * time.Minute) // 02:15
+	m.Evaluate(t.Context(), nil)
+	if count() != 2 {
+		t.Fatalf("not remediated at its time: %d", count())
+	}
+}
+
+func TestPatchPolicyInstallsAndRescans(t *testing.T) {
+	p, pub := newPlatform(t)
+	m, _, _ := newManager(t, p, pub)
+	var installed []string
+	rescans := 0
+	m.Install = func(ctx context.Context, names []string) error { installed = append(installed, names...); return nil }
+	m.Rescan = func() { rescans++ }
+	m.SetAssignments([]protocol.Assignment{p.add("patch-policy", "1", "policy", "immediately", []byte("install:openssl"))})
+	rs := m.Evaluate(t.Context(), nil)
+	if rs[0].Status != StatusNonCompliant || rs[0].Kind != "policy" {
+		t.Fatalf("policy result %+v", rs[0])
+	}
+	if strings.Join(installed, ",") != "openssl" || rescans != 1 {
+		t.Fatalf("installed %v rescans %d", installed, rescans)
+	}
+}
+
+func TestRunOne(t *testing.T) {
+	p, pub := newPlatform(t)
+	m, _, _ := newManager(t, p, pub)
+	m.SetAssignments([]protocol.Assignment{p.add("w", "1", "worklet", "", []byte(StatusCompliant)), p.add("pol", "1", "policy", "", []byte(StatusCompliant))})
+	if r, err := m.RunOne(t.Context(), "w", PhaseEvaluate, nil); err != nil || r.Status != StatusCompliant {
+		t.Fatalf("RunOne: %+v %v", r, err)
+	}
+	for _, tc := range []struct{ name, phase, want string }{
+		{"nope", PhaseEvaluate, "no worklet named"},
+		{"w", "explode", "neither evaluate nor remediate"},
+		{"pol", PhaseRemediate, "has no remediate phase"},
+	} {
+		if _, err := m.RunOne(t.Context(), tc.name, tc.phase, nil); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("RunOne(%s,%s) err %v, want %q", tc.name, tc.phase, err, tc.want)
+		}
+	}
+}
