@@ -1,0 +1,345 @@
+// Package amagent is the Go guest SDK for amagent worklets and policies: a
+// worklet is a WASI preview 1 command module built with
+//
+//	GOOS=wasip1 GOARCH=wasm go build -trimpath -buildvcs=false -ldflags='-s -w -buildid=' -o worklet.wasm .
+//
+// It reads the input document from stdin (Input), asks the host for facts
+// from the device scan (Fact), runs allow-listed programs (Exec), writes to
+// the agent log (Log), and ends the run with a result (Compliant,
+// NonCompliant, NotApplicable, Succeeded, Failed, Fatal), each of which
+// writes the result JSON to stdout and exits with the ABI's exit code.
+//
+// The host functions exist only in a wasip1 build; on any other platform the
+// package compiles (so `go vet ./...` and `go build ./...` work on the
+// developer's machine) but Fact and Exec return ErrUnavailable.
+//
+// See wasm-modules/README.md for the ABI this implements.
+package amagent
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"sync"
+	"time"
+)
+
+// ABIVersion is the guest ABI version this SDK implements.
+const ABIVersion = 1
+
+// Phases of a run.
+const (
+	PhaseEvaluate  = "evaluate"
+	PhaseRemediate = "remediate"
+)
+
+// Exit codes of the ABI. ExitError is what Fatal uses: any code other than
+// the ones a phase defines is reported by the agent as an error.
+const (
+	ExitCompliant     = 0
+	ExitNonCompliant  = 1
+	ExitNotApplicable = 2
+	ExitSucceeded     = 0
+	ExitFailed        = 1
+	ExitError         = 3
+)
+
+// Level is a log level of the host's log function.
+type Level int32
+
+// Log levels.
+const (
+	LevelDebug Level = 0
+	LevelInfo  Level = 1
+	LevelWarn  Level = 2
+	LevelError Level = 3
+)
+
+// Errors returned by the host functions. A *HostError unwraps to one of
+// these, so callers test with errors.Is(err, amagent.ErrNotFound).
+var (
+	ErrNotFound    = errors.New("not found")                                 // -1
+	ErrDenied      = errors.New("denied by capability")                      // -2
+	ErrMalformed   = errors.New("malformed request")                         // -3
+	ErrExec        = errors.New("program could not be started or timed out") // -4
+	ErrLimit       = errors.New("per-run limit reached")                     // -5
+	ErrUnknown     = errors.New("unknown host error")
+	ErrUnavailable = errors.New("amagent host functions exist only in a GOOS=wasip1 GOARCH=wasm build")
+)
+
+// HostError is a negative answer from a host function.
+type HostError struct {
+	Op   string // "fact", "exec" or "response"
+	Arg  string // the fact key or the argv, for the message
+	Code int32  // the ABI's negative code
+}
+
+func (e *HostError) Error() string {
+	return fmt.Sprintf("%s %s: %v (%d)", e.Op, e.Arg, e.Unwrap(), e.Code)
+}
+
+// Unwrap maps the ABI code to its sentinel error.
+func (e *HostError) Unwrap() error { return codeError(e.Code) }
+
+// codeUnavailable is the stub's answer outside wasip1; never sent by a host.
+const codeUnavailable = -1000
+
+func codeError(code int32) error {
+	switch code {
+	case -1:
+		return ErrNotFound
+	case -2:
+		return ErrDenied
+	case -3:
+		return ErrMalformed
+	case -4:
+		return ErrExec
+	case -5:
+		return ErrLimit
+	case codeUnavailable:
+		return ErrUnavailable
+	}
+	return ErrUnknown
+}
+
+// Worklet names the module being run.
+type Worklet struct {
+	Name    string `json:"name"`
+	Version string `json:"version"`
+}
+
+// Document is the input document the host writes to stdin.
+type Document struct {
+	ABI     int                        `json:"abi"`
+	Phase   string                     `json:"phase"`
+	Worklet Worklet                    `json:"worklet"`
+	Params  map[string]json.RawMessage `json:"params"`
+	Scan    json.RawMessage            `json:"scan"`
+}
+
+var (
+	inputOnce sync.Once
+	inputDoc  *Document
+	inputErr  error
+)
+
+// Input reads and parses the input document from stdin. It reads stdin
+// once; later calls return the same document.
+func Input() (*Document, error) {
+	inputOnce.Do(func() {
+		raw, err := io.ReadAll(os.Stdin)
+		if err != nil {
+			inputErr = fmt.Errorf("reading the input document: %w", err)
+			return
+		}
+		var d Document
+		if err := json.Unmarshal(raw, &d); err != nil {
+			inputErr = fmt.Errorf("parsing the input document: %w", err)
+			return
+		}
+		if d.Params == nil {
+			d.Params = map[string]json.RawMessage{}
+		}
+		inputDoc = &d
+	})
+	return inputDoc, inputErr
+}
+
+// Param decodes parameter name into v (a *string, *int64, *bool, *[]string,
+// ...). A missing parameter is an error wrapping ErrNotFound.
+func (d *Document) Param(name string, v any) error {
+	raw, ok := d.Params[name]
+	if !ok {
+		return fmt.Errorf("param %s: %w", name, ErrNotFound)
+	}
+	if err := json.Unmarshal(raw, v); err != nil {
+		return fmt.Errorf("param %s: %w", name, err)
+	}
+	return nil
+}
+
+// ParamString returns string parameter name, or def when it is absent.
+func (d *Document) ParamString(name, def string) (string, error) {
+	if _, ok := d.Params[name]; !ok {
+		return def, nil
+	}
+	var s string
+	err := d.Param(name, &s)
+	return s, err
+}
+
+// ParamInt returns integer parameter name, or def when it is absent.
+func (d *Document) ParamInt(name string, def int64) (int64, error) {
+	if _, ok := d.Params[name]; !ok {
+		return def, nil
+	}
+	var n int64
+	err := d.Param(name, &n)
+	return n, err
+}
+
+// ParamBool returns boolean parameter name, or def when it is absent.
+func (d *Document) ParamBool(name string, def bool) (bool, error) {
+	if _, ok := d.Params[name]; !ok {
+		return def, nil
+	}
+	var b bool
+	err := d.Param(name, &b)
+	return b, err
+}
+
+// ParamList returns list parameter name, or def when it is absent.
+func (d *Document) ParamList(name string, def []string) ([]string, error) {
+	if _, ok := d.Params[name]; !ok {
+		return def, nil
+	}
+	var l []string
+	err := d.Param(name, &l)
+	return l, err
+}
+
+// Fact returns the JSON value at a dotted path into the scan document, for
+// example "os.version" or "reboot_required". An absent key is an error
+// wrapping ErrNotFound.
+func Fact(key string) (json.RawMessage, error) {
+	n := hostFact(key)
+	if n < 0 {
+		return nil, &HostError{Op: "fact", Arg: key, Code: n}
+	}
+	b, err := takeResponse(n)
+	if err != nil {
+		return nil, fmt.Errorf("fact %s: %w", key, err)
+	}
+	return b, nil
+}
+
+// FactInto decodes the fact at key into v.
+func FactInto(key string, v any) error {
+	raw, err := Fact(key)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(raw, v); err != nil {
+		return fmt.Errorf("fact %s: %w", key, err)
+	}
+	return nil
+}
+
+// FactString returns the fact at key, which must be a JSON string.
+func FactString(key string) (string, error) {
+	var s string
+	err := FactInto(key, &s)
+	return s, err
+}
+
+// FactBool returns the fact at key, which must be a JSON boolean.
+func FactBool(key string) (bool, error) {
+	var b bool
+	err := FactInto(key, &b)
+	return b, err
+}
+
+// ExecResult is what a program run through Exec did.
+type ExecResult struct {
+	ExitCode int    `json:"exit_code"`
+	Stdout   string `json:"stdout"`
+	Stderr   string `json:"stderr"`
+}
+
+type execRequest struct {
+	Argv      []string `json:"argv"`
+	Stdin     string   `json:"stdin"`
+	TimeoutMS int64    `json:"timeout_ms,omitempty"`
+}
+
+// Exec runs argv on the device (no shell) when the manifest allows it for
+// the current phase, feeding it stdin. A zero timeout leaves the host's
+// default. A program that ran and exited non-zero is not an error: look at
+// ExitCode. Errors wrap ErrDenied, ErrNotFound (not in a recorded scan),
+// ErrExec (could not start, or timed out) or ErrLimit.
+func Exec(argv []string, stdin string, timeout time.Duration) (ExecResult, error) {
+	var res ExecResult
+	label := strings.Join(argv, " ")
+	req, err := json.Marshal(execRequest{Argv: argv, Stdin: stdin, TimeoutMS: timeout.Milliseconds()})
+	if err != nil {
+		return res, fmt.Errorf("exec %s: %w", label, err)
+	}
+	n := hostExec(req)
+	if n < 0 {
+		return res, &HostError{Op: "exec", Arg: label, Code: n}
+	}
+	b, err := takeResponse(n)
+	if err != nil {
+		return res, fmt.Errorf("exec %s: %w", label, err)
+	}
+	if err := json.Unmarshal(b, &res); err != nil {
+		return res, fmt.Errorf("exec %s: host answer: %w", label, err)
+	}
+	return res, nil
+}
+
+// takeResponse copies the n-byte response slot out of the host.
+func takeResponse(n int32) ([]byte, error) {
+	buf := make([]byte, n)
+	if n == 0 {
+		return buf, nil
+	}
+	got := hostResponse(buf)
+	if got < 0 {
+		return nil, &HostError{Op: "response", Code: got}
+	}
+	return buf[:got], nil
+}
+
+// Log writes msg to the agent log at level, tagged with the module's name.
+// Outside wasip1 it writes to stderr.
+func Log(level Level, msg string) { hostLog(level, msg) }
+
+// Logf is Log with fmt.Sprintf formatting.
+func Logf(level Level, format string, args ...any) { hostLog(level, fmt.Sprintf(format, args...)) }
+
+// result is the stdout object of a run.
+type result struct {
+	Message string `json:"message"`
+	Details any    `json:"details"`
+}
+
+// exit is replaceable by tests.
+var exit = os.Exit
+
+// Finish writes {"message": msg, "details": details} to stdout and exits
+// with code. details may be nil or anything encoding/json can encode.
+func Finish(code int, msg string, details any) {
+	b, err := json.Marshal(result{Message: msg, Details: details})
+	if err != nil {
+		b, _ = json.Marshal(result{Message: msg + " (details not encodable: " + err.Error() + ")"})
+		code = ExitError
+	}
+	os.Stdout.Write(append(b, '\n'))
+	exit(code)
+}
+
+// Compliant ends an evaluation: the device is compliant (exit 0).
+func Compliant(msg string, details any) { Finish(ExitCompliant, msg, details) }
+
+// NonCompliant ends an evaluation: the device is not compliant (exit 1).
+func NonCompliant(msg string, details any) { Finish(ExitNonCompliant, msg, details) }
+
+// NotApplicable ends an evaluation: the check does not apply (exit 2).
+func NotApplicable(msg string, details any) { Finish(ExitNotApplicable, msg, details) }
+
+// Succeeded ends a remediation that worked (exit 0).
+func Succeeded(msg string, details any) { Finish(ExitSucceeded, msg, details) }
+
+// Failed ends a remediation that did not work (exit 1).
+func Failed(msg string, details any) { Finish(ExitFailed, msg, details) }
+
+// Fatal ends the run as an error (exit 3): the agent reports "exit 3" with
+// err's text as the message. Use it when the check could not be made.
+func Fatal(err error) {
+	Log(LevelError, err.Error())
+	Finish(ExitError, err.Error(), nil)
+}
