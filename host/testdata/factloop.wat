@@ -1,0 +1,15 @@
+;; factloop: calls amagent.fact n times (exported for the host-call benchmark).
+(module
+  (import "amagent" "fact" (func $fact (param i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 0) "os.version")
+  (func (export "_start"))
+  (func (export "loop") (param $n i32) (result i32)
+    (local $r i32)
+    (block $done
+      (loop $l
+        (br_if $done (i32.eqz (local.get $n)))
+        (local.set $r (call $fact (i32.const 0) (i32.const 10)))
+        (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+        (br $l)))
+    (local.get $r)))
