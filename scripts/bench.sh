@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# make bench: Go benchmarks (medians with spread, ratios against baselines
+# measured in the same run) plus side-by-side runs of whole programs.
+# BENCH_COUNT (default 5) sets -count; BENCH_PKGS narrows the packages.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+OUT=var/bench
+mkdir -p "$OUT"
+COUNT=${BENCH_COUNT:-5}
+PKGS=${BENCH_PKGS:-./...}
+
+echo "== Go benchmarks (-count $COUNT), raw output in $OUT/go.txt"
+go test -run '^$' -bench . -benchmem -count "$COUNT" -timeout 60m $PKGS | tee "$OUT/go.txt" | grep -E '^(ok|FAIL|---)' || true
+go run ./scripts/benchreport -pairs scripts/bench-pairs.txt "$OUT/go.txt" | tee "$OUT/report.txt"
+
+echo
+echo "== whole programs side by side (same run)"
+go build -o "$OUT/runstat" ./scripts/runstat
+RS="$OUT/runstat"
+if command -v dpkg-query >/dev/null; then
+  "$RS" -n 10 -label "dpkg-query -W (baseline)" -- dpkg-query -W | tee -a "$OUT/report.txt"
+fi
+"$RS" -n 10 -label "amagent scan --once --json --no-pending" -- bin/amagent scan --once --json --no-pending | tee -a "$OUT/report.txt" || true
+"$RS" -n 5 -label "amagent scan --once --json (full)" -- bin/amagent scan --once --json | tee -a "$OUT/report.txt" || true
+
+echo
+echo "== idle agent resident memory"
+./scripts/bench-idle.sh | tee -a "$OUT/report.txt" || true
+
+echo
+echo "== platform load (loopback)"
+./scripts/bench-load.sh | tee -a "$OUT/report.txt" || true
+echo
+echo "report: $OUT/report.txt"
