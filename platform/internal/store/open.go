@@ -1,0 +1,99 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
+	_ "modernc.org/sqlite"             // registers the "sqlite" driver
+)
+
+// SQLiteFile is the database file name inside a data directory.
+const SQLiteFile = "amplatform.db"
+
+// OpenSQLite opens (creating and migrating) the embedded database in dir.
+// It uses WAL mode, a busy timeout, one writer connection and a small pool
+// of readers.
+func OpenSQLite(ctx context.Context, dir string) (Store, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("data directory: %w", err)
+	}
+	path := filepath.Join(dir, SQLiteFile)
+	dsn := func(extra string) string {
+		v := url.Values{}
+		v.Add("_pragma", "busy_timeout(10000)")
+		v.Add("_pragma", "journal_mode(WAL)")
+		v.Add("_pragma", "synchronous(NORMAL)")
+		v.Add("_pragma", "foreign_keys(ON)")
+		if extra != "" {
+			v.Add("_txlock", extra)
+		}
+		return "file:" + path + "?" + v.Encode()
+	}
+	w, err := sql.Open("sqlite", dsn("immediate"))
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	r, err := sql.Open("sqlite", dsn(""))
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	n := max(2, runtime.GOMAXPROCS(0)*2)
+	r.SetMaxOpenConns(n)
+	r.SetMaxIdleConns(n)
+	r.SetConnMaxLifetime(0)
+	s := &sqlStore{d: sqliteDialect, w: w, r: r}
+	if err := s.migrate(ctx); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if err := os.Chmod(path, 0o600); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// OpenPostgres connects to a PostgreSQL database by URL and migrates it.
+func OpenPostgres(ctx context.Context, dbURL string) (Store, error) {
+	db, err := sql.Open("pgx", dbURL)
+	if err != nil {
+		return nil, fmt.Errorf("open postgres: %w", err)
+	}
+	db.SetMaxOpenConns(max(8, runtime.GOMAXPROCS(0)*4))
+	db.SetMaxIdleConns(max(8, runtime.GOMAXPROCS(0)*4))
+	db.SetConnMaxIdleTime(5 * time.Minute)
+	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := db.PingContext(pctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("connect to postgres: %w", err)
+	}
+	s := &sqlStore{d: postgresDialect, w: db, r: db}
+	if err := s.migrate(ctx); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("postgres: %w", err)
+	}
+	return s, nil
+}
+
+// Open opens PostgreSQL when dbURL is set, else SQLite in dataDir.
+func Open(ctx context.Context, dataDir, dbURL string) (Store, error) {
+	switch {
+	case dbURL != "":
+		return OpenPostgres(ctx, dbURL)
+	case dataDir != "":
+		return OpenSQLite(ctx, dataDir)
+	}
+	return nil, fmt.Errorf("no database: give --data DIR (embedded SQLite) or --database postgres://...")
+}

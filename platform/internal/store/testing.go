@@ -1,0 +1,77 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestDatabaseEnv names the environment variable with the PostgreSQL URL
+// the tests use.
+const TestDatabaseEnv = "AMPLATFORM_TEST_DATABASE_URL"
+
+// OpenTestSQLite opens n handles on one fresh SQLite database in a
+// temporary directory, as n replicas would.
+func OpenTestSQLite(t testing.TB, n int) []Store {
+	t.Helper()
+	dir := t.TempDir()
+	out := make([]Store, n)
+	for i := range out {
+		s, err := OpenSQLite(context.Background(), dir)
+		if err != nil {
+			t.Fatalf("OpenSQLite: %v", err)
+		}
+		t.Cleanup(func() { s.Close() })
+		out[i] = s
+	}
+	return out
+}
+
+// OpenTestPostgres opens n handles on a fresh schema of the database named
+// by AMPLATFORM_TEST_DATABASE_URL. Without it the test is skipped, except
+// when CI=true, where it fails: CI must run the PostgreSQL suite.
+func OpenTestPostgres(t testing.TB, n int) []Store {
+	t.Helper()
+	base := os.Getenv(TestDatabaseEnv)
+	if base == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("%s is not set but CI=true: the PostgreSQL tests must run in CI", TestDatabaseEnv)
+		}
+		t.Skipf("%s is not set; PostgreSQL tests skipped", TestDatabaseEnv)
+	}
+	schema := fmt.Sprintf("t_%d", time.Now().UnixNano())
+	admin, err := sql.Open("pgx", base)
+	if err != nil {
+		t.Fatalf("postgres: %v", err)
+	}
+	defer admin.Close()
+	if _, err := admin.Exec(`CREATE SCHEMA ` + schema); err != nil {
+		t.Fatalf("postgres: create schema: %v", err)
+	}
+	t.Cleanup(func() {
+		db, err := sql.Open("pgx", base)
+		if err == nil {
+			db.Exec(`DROP SCHEMA ` + schema + ` CASCADE`)
+			db.Close()
+		}
+	})
+	sep := "?"
+	if strings.Contains(base, "?") {
+		sep = "&"
+	}
+	u := base + sep + "search_path=" + schema
+	out := make([]Store, n)
+	for i := range out {
+		s, err := OpenPostgres(context.Background(), u)
+		if err != nil {
+			t.Fatalf("OpenPostgres: %v", err)
+		}
+		t.Cleanup(func() { s.Close() })
+		out[i] = s
+	}
+	return out
+}
