@@ -1,0 +1,6 @@
+#!/usr/bin/env bash
+# Builds worklet.wasm from worklet.c with Debian's clang, lld and wasi-libc,
+# reproducibly (-g0, no paths embedded).
+set -euo pipefail
+cd "$(dirname "$0")"
+clang --target=wasm32-wasi -O2 -g0 -Wall -Wextra -I .. -o worklet.wasm worklet.c
