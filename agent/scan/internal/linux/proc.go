@@ -15,6 +15,8 @@ type CPUInfo struct {
 	Cores   int // physical cores
 	Threads int // logical processors
 	MHz     float64
+	// Hypervisor is the x86 "hypervisor" CPU flag: running in a VM.
+	Hypervisor bool
 }
 
 // ParseCPUInfo parses /proc/cpuinfo. Threads counts "processor" entries;
@@ -58,6 +60,15 @@ func ParseCPUInfo(b []byte) (CPUInfo, error) {
 			if c.MHz == 0 {
 				if f, err := strconv.ParseFloat(v, 64); err == nil {
 					c.MHz = f
+				}
+			}
+		case "flags":
+			if !c.Hypervisor {
+				for _, f := range strings.Fields(v) {
+					if f == "hypervisor" {
+						c.Hypervisor = true
+						break
+					}
 				}
 			}
 		case "physical id":
