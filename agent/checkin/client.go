@@ -1,0 +1,194 @@
+// Package checkin is the agent's conversation with the platform: the HTTP
+// client that enrolls and checks in (Client), and the loop that decides
+// when to check in (Loop): at once on start, every interval with a random
+// variance, out of cycle when the UTC offset changes, and with exponential
+// backoff after a failure.
+//
+// It writes the seed's six check-in lines to amagent.log: attempting,
+// performing checkin with device UUID, performing request, response
+// received, received command, complete.
+package checkin
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/shirou/gopsutil/v4/host"
+
+	"github.com/amagent/amagent/agent/identity"
+	"github.com/amagent/amagent/agent/internal/httpx"
+	"github.com/amagent/amagent/agent/outbox"
+	"github.com/amagent/amagent/agent/protocol"
+)
+
+// ErrUnauthorized is returned when the platform refuses the device token
+// even after a fresh enrollment.
+var ErrUnauthorized = errors.New("platform refused the device token (401)")
+
+// Client talks to the platform on behalf of one device.
+type Client struct {
+	// Server is the platform's base URL.
+	Server   string
+	HTTP     *http.Client
+	Identity *identity.Identity
+	Enroller *identity.Enroller
+	// Version is sent as ver.
+	Version string
+	// Uptime returns the time since boot; nil means the system's.
+	Uptime func(context.Context) (time.Duration, error)
+	// Now and Zone give the local UTC offset sent as tz; nil means
+	// time.Now and SystemZone.
+	Now  func() time.Time
+	Zone func() *time.Location
+	// MaxBody bounds the size of an answer (0 means 1 MiB).
+	MaxBody int64
+	// Log receives the check-in lines; build it with
+	// logging.WithProcess(log, "checkin").
+	Log *slog.Logger
+}
+
+// SystemUptime is the time since the machine booted.
+func SystemUptime(ctx context.Context) (time.Duration, error) {
+	s, err := host.UptimeWithContext(ctx)
+	if err != nil {
+		return 0, err
+	}
+	return time.Duration(s) * time.Second, nil
+}
+
+func (c *Client) server() string { return strings.TrimRight(c.Server, "/") }
+
+// CheckinURL builds <server>/checkin?uptime=..&ver=..&tz=.., in that order,
+// each value URL-encoded (+0530 travels as %2B0530).
+func CheckinURL(server string, uptime time.Duration, ver, tz string) string {
+	return strings.TrimRight(server, "/") + protocol.PathCheckin +
+		"?uptime=" + strconv.FormatInt(int64(uptime/time.Second), 10) +
+		"&ver=" + url.QueryEscape(ver) +
+		"&tz=" + url.QueryEscape(tz)
+}
+
+// TZOffset formats the UTC offset of t in loc as ±HHMM.
+func TZOffset(t time.Time, loc *time.Location) string {
+	return t.In(loc).Format("-0700")
+}
+
+// Checkin performs one check-in and returns the platform's answer and its
+// raw body. A transport failure, a non-200 status and a malformed answer
+// are all errors saying why.
+func (c *Client) Checkin(ctx context.Context) (protocol.CheckinResponse, []byte, error) {
+	var resp protocol.CheckinResponse
+	c.Log.Info("performing checkin with device UUID", "device_uuid", c.Identity.UUID())
+	uptime, err := c.uptime(ctx)
+	if err != nil {
+		c.Log.Warn("cannot read uptime; sending 0", "error", err)
+	}
+	now, zone := time.Now, SystemZone
+	if c.Now != nil {
+		now = c.Now
+	}
+	if c.Zone != nil {
+		zone = c.Zone
+	}
+	u := CheckinURL(c.server(), uptime, c.Version, TZOffset(now(), zone()))
+	r, err := c.do(ctx, u, nil)
+	if err != nil {
+		return resp, nil, err
+	}
+	if r.Status != http.StatusOK {
+		return resp, r.Body, fmt.Errorf("platform answered %d %s: %s", r.Status, http.StatusText(r.Status), httpx.Snippet(r.Body, 200))
+	}
+	if err := json.Unmarshal(r.Body, &resp); err != nil {
+		return resp, r.Body, fmt.Errorf("malformed answer: %v", err)
+	}
+	if err := resp.Validate(); err != nil {
+		return resp, r.Body, fmt.Errorf("malformed answer: %v", err)
+	}
+	return resp, r.Body, nil
+}
+
+func (c *Client) uptime(ctx context.Context) (time.Duration, error) {
+	if c.Uptime != nil {
+		return c.Uptime(ctx)
+	}
+	return SystemUptime(ctx)
+}
+
+// Post delivers a JSON report (a command result or a scan) to path. A
+// rejection that retrying cannot fix (a 4xx other than 401, 408, 429)
+// wraps outbox.ErrPermanent.
+func (c *Client) Post(ctx context.Context, path string, body []byte) error {
+	r, err := c.do(ctx, c.server()+path, body)
+	if err != nil {
+		return err
+	}
+	switch {
+	case r.Status >= 200 && r.Status < 300:
+		return nil
+	case r.Status == http.StatusRequestTimeout || r.Status == http.StatusTooManyRequests || r.Status >= 500:
+		return fmt.Errorf("POST %s: platform answered %d: %s", path, r.Status, httpx.Snippet(r.Body, 200))
+	default:
+		return fmt.Errorf("POST %s: platform answered %d: %s: %w", path, r.Status, httpx.Snippet(r.Body, 200), outbox.ErrPermanent)
+	}
+}
+
+// do POSTs with the device's credentials, enrolling first when there is
+// no token and again once when the platform answers 401.
+func (c *Client) do(ctx context.Context, u string, body []byte) (httpx.Response, error) {
+	if c.Identity.Token() == "" {
+		if err := c.enroll(ctx); err != nil {
+			return httpx.Response{}, err
+		}
+	}
+	r, err := c.post(ctx, u, body)
+	if err != nil || r.Status != http.StatusUnauthorized {
+		return r, err
+	}
+	c.Log.Warn("platform refused the device token; enrolling again", "device_uuid", c.Identity.UUID())
+	if err := c.enroll(ctx); err != nil {
+		return httpx.Response{}, err
+	}
+	r, err = c.post(ctx, u, body)
+	if err == nil && r.Status == http.StatusUnauthorized {
+		return r, ErrUnauthorized
+	}
+	return r, err
+}
+
+func (c *Client) post(ctx context.Context, u string, body []byte) (httpx.Response, error) {
+	c.Log.Info("performing request", "request_type", http.MethodPost, "url", u)
+	hdr := http.Header{}
+	hdr.Set(protocol.HeaderAuthorization, "Bearer "+c.Identity.Token())
+	hdr.Set(protocol.HeaderDeviceUUID, c.Identity.UUID())
+	if body == nil {
+		body = []byte{}
+	}
+	r, err := httpx.Post(ctx, c.HTTP, u, hdr, body, c.MaxBody)
+	if err != nil {
+		return r, err
+	}
+	c.Log.Info("response received", "response", string(r.Body))
+	return r, nil
+}
+
+func (c *Client) enroll(ctx context.Context) error {
+	c.Log.Info("enrolling", "device_uuid", c.Identity.UUID(), "url", c.server()+protocol.PathEnroll)
+	err := c.Enroller.Enroll(ctx, c.Identity)
+	switch {
+	case errors.Is(err, identity.ErrAccessDenied):
+		c.Log.Error("enrollment refused: wrong access key; check access_key in amagent.toml", "error", err)
+		return err
+	case err != nil:
+		c.Log.Error("enrollment failed", "error", err)
+		return err
+	}
+	c.Log.Info("enrolled", "device_uuid", c.Identity.UUID())
+	return nil
+}
