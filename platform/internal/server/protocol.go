@@ -1,0 +1,373 @@
+package server
+
+import (
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/google/uuid"
+
+	"github.com/amagent/amagent/agent/protocol"
+	"github.com/amagent/amagent/platform/internal/fleet"
+	"github.com/amagent/amagent/platform/internal/store"
+)
+
+func (s *Server) enroll(w http.ResponseWriter, r *http.Request) {
+	var req protocol.EnrollRequest
+	if !decode(w, r, maxEnrollBody, &req) {
+		return
+	}
+	if !equalHash(sha256.Sum256([]byte(req.AccessKey)), s.accessHash.Load()) {
+		s.log.Warn("enrollment refused: wrong access key", "remote", r.RemoteAddr, "device_uuid", truncate(req.DeviceUUID, 64))
+		writeError(w, http.StatusUnauthorized, "wrong access key")
+		return
+	}
+	id, err := uuid.Parse(req.DeviceUUID)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "device_uuid is not a UUID")
+		return
+	}
+	if err := validHostname(req.Hostname); err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	tok := fleet.NewToken()
+	hash := sha256.Sum256([]byte(tok))
+	devID, err := s.st.Enroll(r.Context(), id.String(), req.Hostname, hex.EncodeToString(hash[:]), s.cfg.Now())
+	if err != nil {
+		s.dbError(w, r, err)
+		return
+	}
+	s.cacheAuth(id.String(), devID, hash)
+	s.log.Info("device enrolled", "device_uuid", id.String(), "hostname", req.Hostname, "device_id", devID)
+	writeJSON(w, http.StatusOK, protocol.EnrollResponse{DeviceToken: tok})
+}
+
+func validHostname(h string) error {
+	if h == "" || len(h) > 253 {
+		return errors.New("hostname must be 1 to 253 characters")
+	}
+	for _, c := range h {
+		if unicode.IsControl(c) || unicode.IsSpace(c) {
+			return errors.New("hostname contains spaces or control characters")
+		}
+	}
+	return nil
+}
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}
+
+func (s *Server) cacheAuth(id string, devID int64, hash [32]byte) {
+	s.authMu.Lock()
+	if len(s.auth) >= authCacheMax {
+		s.auth = map[string]authEntry{}
+	}
+	s.auth[id] = authEntry{id: devID, hash: hash, at: s.cfg.Now()}
+	s.authMu.Unlock()
+}
+
+// device authenticates the request's device and returns its id; on failure
+// it has answered 401.
+func (s *Server) device(w http.ResponseWriter, r *http.Request) (int64, bool) {
+	tok, ok := strings.CutPrefix(r.Header.Get(protocol.HeaderAuthorization), "Bearer ")
+	id := r.Header.Get(protocol.HeaderDeviceUUID)
+	if !ok || tok == "" || id == "" {
+		writeError(w, http.StatusUnauthorized, "missing device credentials (Authorization: Bearer and X-Device-UUID)")
+		return 0, false
+	}
+	hash := sha256.Sum256([]byte(tok))
+	now := s.cfg.Now()
+	s.authMu.RLock()
+	e, hit := s.auth[id]
+	s.authMu.RUnlock()
+	if hit && now.Sub(e.at) < authCacheTTL && subtle.ConstantTimeCompare(hash[:], e.hash[:]) == 1 {
+		return e.id, true
+	}
+	a, err := s.st.DeviceAuth(r.Context(), id)
+	if errors.Is(err, store.ErrNotFound) {
+		writeError(w, http.StatusUnauthorized, "unknown device: enroll again")
+		return 0, false
+	}
+	if err != nil {
+		s.dbError(w, r, err)
+		return 0, false
+	}
+	want, err := hex.DecodeString(a.TokenHash)
+	if err != nil || subtle.ConstantTimeCompare(hash[:], want) != 1 {
+		writeError(w, http.StatusUnauthorized, "wrong device token: enroll again")
+		return 0, false
+	}
+	s.cacheAuth(id, a.ID, hash)
+	return a.ID, true
+}
+
+var tzPattern = regexp.MustCompile(`^[+-](0[0-9]|1[0-4])[0-5][0-9]$`)
+
+func (s *Server) checkin(w http.ResponseWriter, r *http.Request) {
+	devID, ok := s.device(w, r)
+	if !ok {
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, maxCheckinBody)
+	if _, err := io.Copy(io.Discard, r.Body); err != nil {
+		writeError(w, http.StatusRequestEntityTooLarge, "check-in body is too large")
+		return
+	}
+	q := r.URL.Query()
+	c := store.Checkin{DeviceID: devID, AgentVersion: q.Get("ver"), TZ: q.Get("tz"), At: s.cfg.Now()}
+	if v := q.Get("uptime"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 0 {
+			writeError(w, http.StatusBadRequest, "uptime must be whole seconds >= 0")
+			return
+		}
+		c.Uptime = n
+	}
+	if c.TZ != "" && !tzPattern.MatchString(c.TZ) {
+		writeError(w, http.StatusBadRequest, "tz must be a UTC offset like -0500 or +0530 (URL-encode the +)")
+		return
+	}
+	if len(c.AgentVersion) > 64 || strings.ContainsFunc(c.AgentVersion, unicode.IsControl) {
+		writeError(w, http.StatusBadRequest, "ver must be at most 64 printable characters")
+		return
+	}
+	s.pendMu.Lock()
+	s.pending[devID] = c
+	s.pendMu.Unlock()
+
+	ctx := r.Context()
+	info, err := s.st.CheckinInfo(ctx, devID, c.At, s.cfg.CommandTimeout)
+	if err != nil {
+		s.dbError(w, r, err)
+		return
+	}
+	resp := protocol.CheckinResponse{Command: protocol.CmdNop, Params: protocol.Params{}}
+	if info.HasCommand {
+		cmd, ok, err := s.st.ClaimCommand(ctx, devID, c.At, s.cfg.CommandTimeout)
+		if err != nil {
+			s.dbError(w, r, err)
+			return
+		}
+		if ok {
+			resp.ID, resp.Command, resp.Params = cmd.ID, cmd.Command, cmd.Params
+			s.log.Info("command handed out", "device_id", devID, "command_id", cmd.ID, "command", cmd.Command, "offers", cmd.Offers)
+		}
+	}
+	list, err := s.assignments(r, info)
+	if err != nil {
+		s.dbError(w, r, err)
+		return
+	}
+	resp.Config = &protocol.Config{
+		CheckinInterval: int(s.cfg.CheckinInterval / time.Second),
+		ScanInterval:    info.ScanInterval,
+		Worklets:        list,
+	}
+	writeJSON(w, http.StatusOK, resp)
+}
+
+// assignments returns the group's assignments, cached per group version.
+func (s *Server) assignments(r *http.Request, info store.CheckinInfo) ([]protocol.Assignment, error) {
+	s.cfgMu.RLock()
+	e, ok := s.groupCfg[info.GroupID]
+	s.cfgMu.RUnlock()
+	if ok && e.version == info.GroupVersion {
+		return e.list, nil
+	}
+	list, err := s.st.GroupAssignments(r.Context(), info.GroupID)
+	if err != nil {
+		return nil, err
+	}
+	s.cfgMu.Lock()
+	s.groupCfg[info.GroupID] = groupEntry{version: info.GroupVersion, list: list}
+	s.cfgMu.Unlock()
+	return list, nil
+}
+
+// resultIn mirrors protocol.CommandResult but accepts an empty started_at.
+type resultIn struct {
+	Status    string          `json:"status"`
+	Error     string          `json:"error"`
+	StartedAt string          `json:"started_at"`
+	ElapsedMS int64           `json:"elapsed_ms"`
+	Output    json.RawMessage `json:"output"`
+}
+
+func (s *Server) result(w http.ResponseWriter, r *http.Request) {
+	cmdID, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil || cmdID <= 0 {
+		writeError(w, http.StatusNotFound, "no such command")
+		return
+	}
+	devID, ok := s.device(w, r)
+	if !ok {
+		return
+	}
+	var in resultIn
+	if !decode(w, r, maxResultBody, &in) {
+		return
+	}
+	if in.Status != protocol.StatusOK && in.Status != protocol.StatusError {
+		writeError(w, http.StatusBadRequest, `status must be "ok" or "error"`)
+		return
+	}
+	res := protocol.CommandResult{Status: in.Status, Error: in.Error, ElapsedMS: in.ElapsedMS, Output: in.Output}
+	if in.StartedAt != "" {
+		t, err := time.Parse(time.RFC3339Nano, in.StartedAt)
+		if err != nil {
+			writeError(w, http.StatusBadRequest, "started_at must be an RFC 3339 time")
+			return
+		}
+		res.StartedAt = t
+	}
+	err = s.st.CompleteCommand(r.Context(), devID, cmdID, res, s.cfg.Now())
+	switch {
+	case errors.Is(err, store.ErrAlreadyDone):
+		// A re-delivered result (outbox, or a re-offered command that ran
+		// twice): the first one stays, the agent may drop this one.
+		writeJSON(w, http.StatusOK, map[string]string{"status": "duplicate"})
+		return
+	case errors.Is(err, store.ErrNotFound):
+		writeError(w, http.StatusNotFound, "no such command for this device")
+		return
+	case err != nil:
+		s.dbError(w, r, err)
+		return
+	}
+	s.log.Info("command result stored", "device_id", devID, "command_id", cmdID, "status", in.Status)
+	writeJSON(w, http.StatusOK, map[string]string{"status": "stored"})
+}
+
+// scanIn mirrors protocol.ScanReport but accepts an empty started_at.
+type scanIn struct {
+	ScanID    string                   `json:"scan_id"`
+	StartedAt string                   `json:"started_at"`
+	Scan      json.RawMessage          `json:"scan"`
+	Results   []protocol.WorkletResult `json:"results"`
+}
+
+// Summarize counts a scan's outcomes, taking the last evaluation of each
+// worklet (a remediation is followed by a second evaluation).
+func Summarize(results []protocol.WorkletResult) store.Summary {
+	last := map[string]string{}
+	var order []string
+	for _, r := range results {
+		if r.Phase == "remediate" {
+			continue
+		}
+		if _, seen := last[r.Name]; !seen {
+			order = append(order, r.Name)
+		}
+		last[r.Name] = r.Status
+	}
+	var sum store.Summary
+	for _, name := range order {
+		switch last[name] {
+		case "compliant":
+			sum.Compliant++
+		case "non-compliant":
+			sum.NonCompliant++
+		case "error", "quarantined", "timeout":
+			sum.Error++
+		}
+	}
+	return sum
+}
+
+func (s *Server) scan(w http.ResponseWriter, r *http.Request) {
+	devID, ok := s.device(w, r)
+	if !ok {
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, maxScanBody)
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("scan is larger than %d bytes", maxScanBody))
+			return
+		}
+		writeError(w, http.StatusBadRequest, "reading the scan failed")
+		return
+	}
+	var in scanIn
+	if err := json.Unmarshal(body, &in); err != nil {
+		writeError(w, http.StatusBadRequest, "malformed scan report: "+err.Error())
+		return
+	}
+	if in.ScanID == "" || len(in.ScanID) > 128 {
+		writeError(w, http.StatusBadRequest, "scan_id must be 1 to 128 characters")
+		return
+	}
+	sum := Summarize(in.Results)
+	if err := s.st.SaveScan(r.Context(), devID, in.ScanID, body, sum, s.cfg.Now()); err != nil {
+		s.dbError(w, r, err)
+		return
+	}
+	s.log.Info("scan stored", "device_id", devID, "scan_id", in.ScanID, "compliant", sum.Compliant, "non_compliant", sum.NonCompliant, "error", sum.Error)
+	writeJSON(w, http.StatusOK, map[string]string{"status": "stored"})
+}
+
+// BundleResponse is the answer to GET /bundles/<name>/<version>.
+type BundleResponse struct {
+	Name           string `json:"name"`
+	Version        string `json:"version"`
+	Kind           string `json:"kind"`
+	Manifest       string `json:"manifest"`
+	Module         []byte `json:"module"` // base64 on the wire
+	SHA256         string `json:"sha256"`
+	ManifestSHA256 string `json:"manifest_sha256"`
+	Signature      string `json:"signature"`
+}
+
+func (s *Server) bundle(w http.ResponseWriter, r *http.Request) {
+	if _, ok := s.device(w, r); !ok {
+		return
+	}
+	name, version := r.PathValue("name"), r.PathValue("version")
+	if !fleet.ValidName(name) || !fleet.ValidVersion(version) {
+		writeError(w, http.StatusNotFound, "no such bundle")
+		return
+	}
+	key := name + "/" + version
+	s.bundleMu.RLock()
+	b, ok := s.bundles[key]
+	s.bundleMu.RUnlock()
+	if !ok {
+		wk, err := s.st.Worklet(r.Context(), name, version)
+		if err != nil {
+			s.dbError(w, r, err)
+			return
+		}
+		b, err = json.Marshal(BundleResponse{
+			Name: wk.Name, Version: wk.Version, Kind: wk.Kind, Manifest: wk.Manifest, Module: wk.Module,
+			SHA256: wk.SHA256, ManifestSHA256: wk.ManifestSHA256, Signature: wk.Signature,
+		})
+		if err != nil {
+			writeError(w, http.StatusInternalServerError, "encoding the bundle failed")
+			return
+		}
+		s.bundleMu.Lock()
+		if len(s.bundles) < 256 { // bundles never change once added
+			s.bundles[key] = b
+		}
+		s.bundleMu.Unlock()
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Write(b)
+}
