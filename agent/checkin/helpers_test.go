@@ -137,6 +137,7 @@ func inMemory(h http.Handler) *http.Client {
 func loopback(t *testing.T, h http.Handler) (string, *http.Client) {
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
+	servers.Store(srv.URL, srv)
 	return srv.URL, httpx.NewClient(200*time.Millisecond, 500*time.Millisecond)
 }
 
@@ -218,4 +219,15 @@ func (p *fakePlatform) times() []time.Time {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return append([]time.Time(nil), p.checkins...)
+}
+
+// closeNow closes the test server at url (registered by loopback).
+var servers sync.Map // url -> *httptest.Server
+
+func closeNow(t *testing.T, url string) {
+	if s, ok := servers.Load(url); ok {
+		s.(*httptest.Server).Close()
+		return
+	}
+	t.Fatalf("no server %s", url)
 }

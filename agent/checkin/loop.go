@@ -155,13 +155,12 @@ func (l *Loop) applyConfig(in protocol.Config) {
 }
 
 func (l *Loop) apply(pc protocol.Config, fresh bool) {
-	if pc.ScanInterval != 0 && (pc.ScanInterval < MinScanHours || pc.ScanInterval > MaxScanHours) {
-		clamped := min(max(pc.ScanInterval, MinScanHours), MaxScanHours)
-		l.o.Log.Warn("scan interval clamped", "requested_hours", pc.ScanInterval, "applied_hours", clamped)
-		pc.ScanInterval = clamped
+	requested := pc.ScanInterval
+	if pc.ScanInterval != 0 {
+		pc.ScanInterval = min(max(pc.ScanInterval, MinScanHours), MaxScanHours)
 	}
-	if pc.CheckinInterval < 0 {
-		l.o.Log.Warn("ignoring negative checkin_interval", "checkin_interval", pc.CheckinInterval)
+	badInterval := pc.CheckinInterval < 0
+	if badInterval {
 		pc.CheckinInterval = 0
 	}
 	l.mu.Lock()
@@ -177,6 +176,12 @@ func (l *Loop) apply(pc protocol.Config, fresh bool) {
 	newB, _ := json.Marshal(pc)
 	if fresh && bytes.Equal(oldB, newB) {
 		return
+	}
+	if requested != pc.ScanInterval {
+		l.o.Log.Warn("scan interval clamped", "requested_hours", requested, "applied_hours", pc.ScanInterval)
+	}
+	if badInterval {
+		l.o.Log.Warn("ignoring negative checkin_interval")
 	}
 	if fresh {
 		l.o.Log.Info("applied platform config", "checkin_interval", interval, "scan_interval_hours", pc.ScanInterval, "worklets", len(pc.Worklets))
