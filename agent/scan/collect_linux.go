@@ -466,7 +466,7 @@ func dpkgPatches(fsys fs.FS) ([]scandoc.Patch, error) {
 			id = u.Name + ":" + u.Architecture + "@" + u.To
 		}
 		t := u.Time.UTC()
-		p := scandoc.Patch{ID: id, Title: fmt.Sprintf("%s %s -> %s", u.Name, u.From, u.To), InstalledAt: &t, Source: "dpkg"}
+		p := scandoc.Patch{ID: id, Title: fmt.Sprintf("upgrade %s from %s to %s", u.Name, u.From, u.To), InstalledAt: &t, Source: "dpkg"}
 		if i, ok := seen[id]; ok {
 			out[i] = p
 			continue
