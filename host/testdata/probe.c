@@ -53,10 +53,13 @@ int main(void) {
 	}
 	if (!strcmp(action, "loop")) { volatile unsigned i = 0; for (;;) i++; }
 	if (!strcmp(action, "oom")) {
+		static char *volatile keep;
+		(void)keep;
 		for (;;) {
 			char *p = malloc(1 << 20);
 			if (!p) { fputs("malloc failed\n", stderr); return 3; }
 			memset(p, 1, 1 << 20);
+			keep = p;
 		}
 	}
 	if (!strcmp(action, "trap")) __builtin_trap();

@@ -1,0 +1,244 @@
+package host
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing/fstest"
+	"time"
+
+	experimentalsys "github.com/tetratelabs/wazero/experimental/sys"
+	"github.com/tetratelabs/wazero/experimental/sysfs"
+
+	"github.com/amagent/amagent/agent/sysexec"
+)
+
+// Scan is a scan document prepared for fact lookups: parsed once, answers
+// cached, safe for concurrent runs.
+type Scan struct {
+	raw    json.RawMessage
+	tree   any
+	family string
+
+	mu    sync.RWMutex
+	cache map[string][]byte
+}
+
+// NewScan prepares a scan document (a JSON object).
+func NewScan(doc []byte) (*Scan, error) {
+	doc = bytes.TrimSpace(doc)
+	if len(doc) == 0 {
+		doc = []byte("{}")
+	}
+	dec := json.NewDecoder(bytes.NewReader(doc))
+	dec.UseNumber()
+	var tree any
+	if err := dec.Decode(&tree); err != nil {
+		return nil, fmt.Errorf("scan document: %w", err)
+	}
+	obj, ok := tree.(map[string]any)
+	if !ok {
+		return nil, errors.New("scan document: not a JSON object")
+	}
+	s := &Scan{raw: json.RawMessage(doc), tree: tree, cache: map[string][]byte{}}
+	if os, ok := obj["os"].(map[string]any); ok {
+		s.family, _ = os["family"].(string)
+	}
+	return s, nil
+}
+
+// JSON returns the document as given.
+func (s *Scan) JSON() json.RawMessage { return s.raw }
+
+// Fact answers the JSON value at a dotted path ("os.version",
+// "software.0.name"); the empty key is the whole document. ok is false when
+// nothing is there. The returned bytes are shared: do not modify them.
+func (s *Scan) Fact(key []byte) ([]byte, bool) {
+	s.mu.RLock()
+	v, ok := s.cache[string(key)]
+	s.mu.RUnlock()
+	if ok {
+		return v, v != nil
+	}
+	v = s.lookup(string(key))
+	s.mu.Lock()
+	if len(s.cache) < 4096 {
+		s.cache[string(key)] = v
+	}
+	s.mu.Unlock()
+	return v, v != nil
+}
+
+func (s *Scan) lookup(key string) []byte {
+	if key == "" {
+		return s.raw
+	}
+	cur := s.tree
+	for _, seg := range strings.Split(key, ".") {
+		switch x := cur.(type) {
+		case map[string]any:
+			v, ok := x[seg]
+			if !ok {
+				return nil
+			}
+			cur = v
+		case []any:
+			i, err := strconv.Atoi(seg)
+			if err != nil || i < 0 || i >= len(x) || seg != strconv.Itoa(i) {
+				return nil
+			}
+			cur = x[i]
+		default:
+			return nil
+		}
+	}
+	b, err := json.Marshal(cur)
+	if err != nil {
+		return nil
+	}
+	return b
+}
+
+// OSFamily is os.family from the document ("linux", "windows", "darwin"),
+// or the agent's own when the document has none.
+func (s *Scan) OSFamily() string {
+	if s.family != "" {
+		return s.family
+	}
+	return runtime.GOOS
+}
+
+// errNotRecorded is returned by a replay exec for an argv not in the recording.
+var errNotRecorded = errors.New("not in the recording")
+
+// Environment is where a run's facts, files, commands and clock come from:
+// the live machine, or a recorded scan (replay).
+type Environment struct {
+	scan *Scan
+	// files is the backend under the guarded file system; hostRoot is set
+	// when it is the host's own file system.
+	files    experimentalsys.FS
+	hostRoot string
+	// writeDir makes a scratch copy of the files for a remediate replay.
+	scratch map[string]string
+	exec    sysexec.Runner
+	clock   time.Time // zero: the wall clock
+	replay  bool
+	rec     *execRecorder
+}
+
+// LiveEnv is the live machine: real files (only those granted), real
+// programs (only those allowed) and the wall clock.
+func LiveEnv(scan *Scan) *Environment {
+	root := "/"
+	if runtime.GOOS == "windows" {
+		root = filepath.VolumeName(os.Getenv("SystemRoot")) + `\`
+	}
+	return &Environment{scan: scan, files: sysfs.DirFS(root), hostRoot: root, exec: sysexec.Run}
+}
+
+// Scan returns the environment's scan document.
+func (e *Environment) Scan() *Scan { return e.scan }
+
+// Recording is a recorded scan (ABI.md section 6).
+type Recording struct {
+	ABI   int               `json:"abi"`
+	Time  time.Time         `json:"time"`
+	Scan  json.RawMessage   `json:"scan"`
+	Files map[string]string `json:"files"`
+	Exec  []RecordedExec    `json:"exec"`
+}
+
+// RecordedExec is one program run in a recording.
+type RecordedExec struct {
+	Argv     []string `json:"argv"`
+	ExitCode int      `json:"exit_code"`
+	Stdout   string   `json:"stdout"`
+	Stderr   string   `json:"stderr"`
+}
+
+// ParseRecording reads a recorded scan. Unknown top-level keys are ignored
+// so that test cases can carry their expectations beside the recording.
+func ParseRecording(b []byte) (*Recording, error) {
+	var r Recording
+	if err := json.Unmarshal(b, &r); err != nil {
+		return nil, fmt.Errorf("recorded scan: %w", err)
+	}
+	if r.ABI != ABIVersion {
+		return nil, fmt.Errorf("recorded scan: key abi: %d is not %d", r.ABI, ABIVersion)
+	}
+	if len(bytes.TrimSpace(r.Scan)) == 0 || string(bytes.TrimSpace(r.Scan)) == "null" {
+		r.Scan = json.RawMessage("{}")
+	}
+	for p := range r.Files {
+		if !strings.HasPrefix(filepath.ToSlash(p), "/") {
+			return nil, fmt.Errorf("recorded scan: key files: %q is not an absolute path", p)
+		}
+	}
+	for i, e := range r.Exec {
+		if len(e.Argv) == 0 {
+			return nil, fmt.Errorf("recorded scan: key exec[%d].argv is empty", i)
+		}
+	}
+	return &r, nil
+}
+
+// ReplayEnv answers everything from a recording, with no host access:
+// facts from its scan, files only from its files, programs only from its
+// exec list (by exact argv), and the clock stopped at its time.
+func ReplayEnv(r *Recording) (*Environment, error) {
+	scan, err := NewScan(r.Scan)
+	if err != nil {
+		return nil, err
+	}
+	mfs := fstest.MapFS{}
+	for p, content := range r.Files {
+		rel := strings.TrimPrefix(filepath.ToSlash(p), "/")
+		if rel == "" || !fs.ValidPath(rel) {
+			return nil, fmt.Errorf("recorded scan: key files: %q is not a clean absolute path", p)
+		}
+		mfs[rel] = &fstest.MapFile{Data: []byte(content), Mode: 0o444, ModTime: r.Time}
+	}
+	execs := slices.Clone(r.Exec)
+	run := func(_ context.Context, req sysexec.Request) (sysexec.Result, error) {
+		for _, e := range execs {
+			if slices.Equal(e.Argv, req.Argv) {
+				return sysexec.Result{ExitCode: e.ExitCode, Stdout: []byte(e.Stdout), Stderr: []byte(e.Stderr)}, nil
+			}
+		}
+		return sysexec.Result{}, errNotRecorded
+	}
+	clock := r.Time
+	if clock.IsZero() {
+		clock = time.Unix(0, 0).UTC()
+	}
+	return &Environment{scan: scan, files: &sysfs.AdaptFS{FS: mfs}, exec: run, clock: clock, replay: true, scratch: r.Files}, nil
+}
+
+// execRecorder keeps the programs run in a recording environment.
+type execRecorder struct {
+	mu   sync.Mutex
+	runs []RecordedExec
+}
+
+func (r *execRecorder) wrap(next sysexec.Runner) sysexec.Runner {
+	return func(ctx context.Context, req sysexec.Request) (sysexec.Result, error) {
+		res, err := next(ctx, req)
+		if err == nil {
+			r.mu.Lock()
+			r.runs = append(r.runs, RecordedExec{Argv: slices.Clone(req.Argv), ExitCode: res.ExitCode, Stdout: string(res.Stdout), Stderr: string(res.Stderr)})
+			r.mu.Unlock()
+		}
+		return res, err
+	}
+}

@@ -1,0 +1,9 @@
+//go:build !((linux || darwin || freebsd) && (amd64 || arm64 || riscv64 || ppc64le || s390x || loong64))
+
+package memlimit
+
+import "github.com/tetratelabs/wazero/experimental"
+
+func newMemory(l *Limiter, capBytes, max uint64) experimental.LinearMemory {
+	return &sliceMemory{l: l, buf: make([]byte, 0, capBytes)}
+}

@@ -1,0 +1,113 @@
+package host
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/amagent/amagent/agent/protocol"
+)
+
+// Statuses of a run.
+const (
+	StatusCompliant     = "compliant"
+	StatusNonCompliant  = "non-compliant"
+	StatusNotApplicable = "not-applicable"
+	StatusSucceeded     = "succeeded"
+	StatusFailed        = "failed"
+	StatusError         = "error"
+)
+
+// Error kinds (Result.ErrorKind); Result.Error starts with the kind.
+const (
+	KindTimeout     = "timeout"
+	KindMemoryLimit = "memory limit"
+	KindTrap        = "trap"
+	KindExit        = "exit"
+	KindLoad        = "load"
+	KindCanceled    = "canceled"
+)
+
+// Result is the outcome of one run.
+type Result struct {
+	Name      string          `json:"name"`
+	Version   string          `json:"version"`
+	Kind      string          `json:"kind"`
+	Phase     string          `json:"phase"`
+	Status    string          `json:"status"`
+	ExitCode  int             `json:"exit_code"`
+	Message   string          `json:"message"`
+	Details   json.RawMessage `json:"details"`
+	Error     string          `json:"error"`
+	ErrorKind string          `json:"error_kind,omitempty"`
+	// Hint explains an error for the module's author (not part of the ABI).
+	Hint      string        `json:"hint,omitempty"`
+	Duration  time.Duration `json:"-"`
+	Truncated bool          `json:"truncated,omitempty"`
+}
+
+// DurationMS is the run's duration in milliseconds.
+func (r Result) DurationMS() int64 { return r.Duration.Milliseconds() }
+
+// WorkletResult converts the result for a scan report.
+func (r Result) WorkletResult() protocol.WorkletResult {
+	d := r.Details
+	if len(d) == 0 {
+		d = json.RawMessage("null")
+	}
+	return protocol.WorkletResult{Name: r.Name, Version: r.Version, Kind: r.Kind, Phase: r.Phase,
+		Status: r.Status, ExitCode: r.ExitCode, Message: r.Message, Details: d, Error: r.Error,
+		DurationMS: r.DurationMS()}
+}
+
+// statusFor maps an exit code to a status; ok is false for codes the ABI
+// does not define for the phase.
+func statusFor(phase string, code int) (string, bool) {
+	if phase == PhaseRemediate {
+		switch code {
+		case 0:
+			return StatusSucceeded, true
+		case 1:
+			return StatusFailed, true
+		}
+		return "", false
+	}
+	switch code {
+	case 0:
+		return StatusCompliant, true
+	case 1:
+		return StatusNonCompliant, true
+	case 2:
+		return StatusNotApplicable, true
+	}
+	return "", false
+}
+
+// parseOutput reads a module's stdout: a JSON object {"message", "details"},
+// or plain text taken as the message.
+func parseOutput(out []byte) (string, json.RawMessage) {
+	t := bytes.TrimSpace(out)
+	if len(t) > 0 && t[0] == '{' && json.Valid(t) {
+		var obj map[string]json.RawMessage
+		if json.Unmarshal(t, &obj) == nil {
+			msg := ""
+			if m, ok := obj["message"]; ok {
+				if json.Unmarshal(m, &msg) != nil {
+					msg = string(m)
+				}
+			}
+			var details json.RawMessage
+			if d, ok := obj["details"]; ok {
+				details = d
+			}
+			return msg, details
+		}
+	}
+	s := string(t)
+	if !utf8.ValidString(s) {
+		s = strings.ToValidUTF8(s, "\uFFFD")
+	}
+	return s, nil
+}
