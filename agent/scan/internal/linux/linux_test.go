@@ -74,11 +74,11 @@ func TestParseDpkgStatus(t *testing.T) {
 		t.Errorf("empty status: %v %v", ps, err)
 	}
 	for name, bad := range map[string]string{
-		"no colon":         "Package: a\ngarbage line\n",
-		"no package":       "Status: install ok installed\nVersion: 1\n",
-		"bad status":       "Package: a\nStatus: installed\n",
+		"no colon":          "Package: a\ngarbage line\n",
+		"no package":        "Status: install ok installed\nVersion: 1\n",
+		"bad status":        "Package: a\nStatus: installed\n",
 		"lone continuation": " continuation\n",
-		"binary":           "\x7fELF\x02\x01\x01\x00\x00\x00",
+		"binary":            "\x7fELF\x02\x01\x01\x00\x00\x00",
 	} {
 		if _, err := ParseDpkgStatus([]byte(bad)); err == nil {
 			t.Errorf("%s: no error", name)
