@@ -89,8 +89,10 @@ func New(o Options) (*Daemon, error) {
 	if o.Log == nil {
 		return nil, errors.New("daemon: no logger")
 	}
+	// The config is taken as it is (config.Load applied the defaults;
+	// code that builds one calls ApplyDefaults): an explicit zero such
+	// as variance = "0s" must stay zero.
 	cfg := o.Config
-	cfg.ApplyDefaults()
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}

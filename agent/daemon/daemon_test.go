@@ -65,9 +65,11 @@ func TestDaemonWiring(t *testing.T) {
 	var logBuf lockedBuf
 	log := slog.New(slog.NewTextHandler(&logBuf, nil))
 	configs := make(chan protocol.Config, 4)
+	cfg := config.Config{Server: srv.URL, AccessKey: "k", StateDir: t.TempDir(), LogFile: "unused", DryRun: true}
+	cfg.ApplyDefaults()
 	serviceRan := make(chan struct{})
 	d, err := New(Options{
-		Config: config.Config{Server: srv.URL, AccessKey: "k", StateDir: t.TempDir(), LogFile: "unused", DryRun: true},
+		Config: cfg,
 		Log:    log,
 		Handlers: []command.Handler{{Type: "hello", Run: func(_ context.Context, p []string) (any, error) {
 			return map[string]string{"hello": p[0]}, nil
