@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Rebuilds worklet.wasm from the C source in this directory, reproducibly:
+# no debug info, no absolute paths. Debian: apt-get install clang lld wasi-libc.
+set -euo pipefail
+sysroot=()
+if [ -d /usr/share/wasi-sysroot ]; then sysroot=(--sysroot=/usr/share/wasi-sysroot); fi
+clang --target=wasm32-wasi "${sysroot[@]}" -O2 -g0 -Wall -o worklet.wasm main.c
