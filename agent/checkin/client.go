@@ -21,8 +21,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/shirou/gopsutil/v4/host"
-
 	"github.com/amagent/amagent/agent/identity"
 	"github.com/amagent/amagent/agent/internal/httpx"
 	"github.com/amagent/amagent/agent/outbox"
@@ -53,15 +51,6 @@ type Client struct {
 	// Log receives the check-in lines; build it with
 	// logging.WithProcess(log, "checkin").
 	Log *slog.Logger
-}
-
-// SystemUptime is the time since the machine booted.
-func SystemUptime(ctx context.Context) (time.Duration, error) {
-	s, err := host.UptimeWithContext(ctx)
-	if err != nil {
-		return 0, err
-	}
-	return time.Duration(s) * time.Second, nil
 }
 
 func (c *Client) server() string { return strings.TrimRight(c.Server, "/") }
