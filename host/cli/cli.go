@@ -1,0 +1,283 @@
+// Package cli is `amagent worklet ...`: the commands a module author runs
+// on their own machine. The agent's main wires WorkletCommand in.
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/amagent/amagent/host"
+)
+
+// Exit codes of `amagent worklet test` (ABI.md section 7).
+const (
+	ExitCompliant     = 0 // or succeeded; in tests mode, all cases passed
+	ExitNonCompliant  = 1 // or failed; in tests mode, some case failed
+	ExitNotApplicable = 2
+	ExitError         = 3 // the run errored, or the command could not run
+)
+
+const usage = `usage:
+  amagent worklet test DIR --scan FILE [--phase evaluate|remediate] [--json]
+  amagent worklet test DIR            run every case in DIR/tests/*.json
+`
+
+// WorkletCommand runs `amagent worklet SUBCOMMAND ARGS...` (args start with
+// the subcommand) and returns the process exit code.
+func WorkletCommand(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return ExitError
+	}
+	switch args[0] {
+	case "test":
+		return testCommand(ctx, args[1:], stdout, stderr)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	}
+	fmt.Fprintf(stderr, "amagent worklet: unknown subcommand %q\n%s", args[0], usage)
+	return ExitError
+}
+
+// splitArgs lets flags come before or after the positional DIR.
+func splitArgs(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		if fs.NArg() == 0 {
+			return pos, nil
+		}
+		pos = append(pos, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+}
+
+func testCommand(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("amagent worklet test", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	scanFile := fs.String("scan", "", "recorded scan (JSON) to run against")
+	phase := fs.String("phase", host.PhaseEvaluate, "evaluate or remediate")
+	asJSON := fs.Bool("json", false, "print the outcome as one JSON object")
+	cacheDir := fs.String("cache", defaultCacheDir(), "compilation cache directory (\"\" for none)")
+	verbose := fs.Bool("v", false, "log debug messages")
+	fs.Usage = func() { fmt.Fprint(stderr, usage); fs.PrintDefaults() }
+	pos, err := splitArgs(fs, args)
+	if err != nil {
+		return ExitError
+	}
+	if len(pos) != 1 {
+		fmt.Fprint(stderr, usage)
+		return ExitError
+	}
+	dir := pos[0]
+	if *phase != host.PhaseEvaluate && *phase != host.PhaseRemediate {
+		fmt.Fprintf(stderr, "amagent worklet test: --phase %q is not evaluate or remediate\n", *phase)
+		return ExitError
+	}
+	level := slog.LevelInfo
+	if *verbose {
+		level = slog.LevelDebug
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	e, err := host.NewEngine(ctx, host.Options{CacheDir: *cacheDir, Log: log})
+	if err != nil {
+		fmt.Fprintf(stderr, "amagent worklet test: %v\n", err)
+		return ExitError
+	}
+	defer e.Close(context.Background())
+
+	if *scanFile == "" {
+		return runCases(ctx, e, dir, stdout, stderr)
+	}
+	w, loadErr := e.Load(ctx, dir)
+	var res host.Result
+	if loadErr != nil {
+		res = host.LoadErrorResult(filepath.Base(dir), *phase, loadErr)
+	} else {
+		tc, err := readCase(*scanFile)
+		if err != nil {
+			fmt.Fprintf(stderr, "amagent worklet test: %v\n", err)
+			return ExitError
+		}
+		res = runCase(ctx, e, w, *phase, tc)
+	}
+	if *asJSON {
+		writeJSON(stdout, res)
+	} else {
+		writeHuman(stdout, res)
+	}
+	return exitCode(res.Status)
+}
+
+func exitCode(status string) int {
+	switch status {
+	case host.StatusCompliant, host.StatusSucceeded:
+		return ExitCompliant
+	case host.StatusNonCompliant, host.StatusFailed:
+		return ExitNonCompliant
+	case host.StatusNotApplicable:
+		return ExitNotApplicable
+	}
+	return ExitError
+}
+
+// jsonResult is the exact object of ABI.md section 7.
+type jsonResult struct {
+	Status     string          `json:"status"`
+	ExitCode   int             `json:"exit_code"`
+	Message    string          `json:"message"`
+	Details    json.RawMessage `json:"details"`
+	Error      string          `json:"error"`
+	DurationMS int64           `json:"duration_ms"`
+}
+
+func writeJSON(w io.Writer, r host.Result) {
+	d := r.Details
+	if len(d) == 0 {
+		d = json.RawMessage("null")
+	}
+	b, _ := json.Marshal(jsonResult{Status: r.Status, ExitCode: r.ExitCode, Message: r.Message, Details: d, Error: r.Error, DurationMS: r.DurationMS()})
+	fmt.Fprintf(w, "%s\n", b)
+}
+
+func writeHuman(w io.Writer, r host.Result) {
+	fmt.Fprintf(w, "%s (exit %d) in %s\n", r.Status, r.ExitCode, r.Duration.Round(1000))
+	if r.Message != "" {
+		fmt.Fprintf(w, "message: %s\n", r.Message)
+	}
+	if len(r.Details) > 0 && string(r.Details) != "null" {
+		fmt.Fprintf(w, "details: %s\n", r.Details)
+	}
+	if r.Truncated {
+		fmt.Fprintln(w, "output: truncated at the output limit")
+	}
+	if r.Error != "" {
+		fmt.Fprintf(w, "error: %s\n", r.Error)
+	}
+	if r.Hint != "" {
+		fmt.Fprintf(w, "hint: %s\n", r.Hint)
+	}
+}
+
+// testCase is a recorded scan with optional expectations and params.
+type testCase struct {
+	rec    *host.Recording
+	Expect struct {
+		Phase   string `json:"phase"`
+		Status  string `json:"status"`
+		Message string `json:"message"`
+	} `json:"expect"`
+	Params map[string]any `json:"params"`
+}
+
+func readCase(path string) (*testCase, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	rec, err := host.ParseRecording(b)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	tc := &testCase{rec: rec}
+	if err := json.Unmarshal(b, tc); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return tc, nil
+}
+
+func runCase(ctx context.Context, e *host.Engine, w *host.Worklet, phase string, tc *testCase) host.Result {
+	env, err := host.ReplayEnv(tc.rec)
+	if err != nil {
+		return host.LoadErrorResult(w.Manifest.Name, phase, err)
+	}
+	return e.Run(ctx, w, phase, tc.Params, env)
+}
+
+var validStatus = map[string]map[string]bool{
+	host.PhaseEvaluate:  {host.StatusCompliant: true, host.StatusNonCompliant: true, host.StatusNotApplicable: true, host.StatusError: true},
+	host.PhaseRemediate: {host.StatusSucceeded: true, host.StatusFailed: true, host.StatusError: true},
+}
+
+// runCases runs DIR/tests/*.json and ends with "N passed, N failed".
+func runCases(ctx context.Context, e *host.Engine, dir string, stdout, stderr io.Writer) int {
+	files, _ := filepath.Glob(filepath.Join(dir, "tests", "*.json"))
+	sort.Strings(files)
+	if len(files) == 0 {
+		fmt.Fprintf(stderr, "amagent worklet test: no test cases in %s (give --scan FILE to run one recorded scan)\n", filepath.Join(dir, "tests"))
+		fmt.Fprintln(stdout, "0 passed, 0 failed")
+		return ExitError
+	}
+	w, loadErr := e.Load(ctx, dir)
+	passed, failed := 0, 0
+	for _, f := range files {
+		name := strings.TrimSuffix(filepath.Base(f), ".json")
+		why, res := oneCase(ctx, e, w, loadErr, f)
+		if why == "" {
+			passed++
+			fmt.Fprintf(stdout, "PASS %s: %s (%s)\n", name, res.Status, res.Duration.Round(1000))
+			continue
+		}
+		failed++
+		fmt.Fprintf(stdout, "FAIL %s: %s\n", name, why)
+	}
+	fmt.Fprintf(stdout, "%d passed, %d failed\n", passed, failed)
+	if failed > 0 {
+		return ExitNonCompliant
+	}
+	return 0
+}
+
+func oneCase(ctx context.Context, e *host.Engine, w *host.Worklet, loadErr error, file string) (string, host.Result) {
+	tc, err := readCase(file)
+	if err != nil {
+		return err.Error(), host.Result{}
+	}
+	phase := tc.Expect.Phase
+	if phase == "" {
+		phase = host.PhaseEvaluate
+	}
+	if validStatus[phase] == nil {
+		return fmt.Sprintf("expect.phase %q is not evaluate or remediate", phase), host.Result{}
+	}
+	if !validStatus[phase][tc.Expect.Status] {
+		return fmt.Sprintf("expect.status %q is not a status of the %s phase", tc.Expect.Status, phase), host.Result{}
+	}
+	var res host.Result
+	if loadErr != nil {
+		res = host.LoadErrorResult(filepath.Base(filepath.Dir(filepath.Dir(file))), phase, loadErr)
+	} else {
+		res = runCase(ctx, e, w, phase, tc)
+	}
+	var problems []string
+	if res.Status != tc.Expect.Status {
+		problems = append(problems, fmt.Sprintf("status %s, want %s", res.Status, tc.Expect.Status))
+	}
+	if tc.Expect.Message != "" && !strings.Contains(res.Message, tc.Expect.Message) {
+		problems = append(problems, fmt.Sprintf("message %q does not contain %q", res.Message, tc.Expect.Message))
+	}
+	if len(problems) > 0 && res.Error != "" {
+		problems = append(problems, "error: "+res.Error)
+	}
+	return strings.Join(problems, "; "), res
+}
+
+func defaultCacheDir() string {
+	d, err := os.UserCacheDir()
+	if err != nil {
+		return ""
+	}
+	return filepath.Join(d, "amagent", "wasm-cache")
+}
+
