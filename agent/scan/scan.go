@@ -238,11 +238,31 @@ func (s *Scanner) runOne(ctx context.Context, c Collector) (Part, error) {
 		}
 		return r.part, r.err
 	case <-ctx.Done():
-		if ctx.Err() == context.DeadlineExceeded {
-			return nil, fmt.Errorf("%s: timed out after %s", c.Name, timeout)
-		}
-		return nil, fmt.Errorf("%s: %w", c.Name, ctx.Err())
 	}
+	// A collector that honours its context returns at once with what it
+	// has; give it a moment so that its partial part is kept.
+	grace := time.NewTimer(timeoutGrace)
+	defer grace.Stop()
+	select {
+	case r := <-done:
+		return r.part, fmt.Errorf("%s: timed out after %s: %w", c.Name, timeout, errOr(r.err, ctx.Err()))
+	case <-grace.C:
+	}
+	if ctx.Err() == context.DeadlineExceeded {
+		return nil, fmt.Errorf("%s: timed out after %s", c.Name, timeout)
+	}
+	return nil, fmt.Errorf("%s: %w", c.Name, ctx.Err())
+}
+
+// timeoutGrace is how long a collector past its deadline may take to hand
+// back its partial part.
+const timeoutGrace = time.Second
+
+func errOr(err, fallback error) error {
+	if err != nil {
+		return err
+	}
+	return fallback
 }
 
 // Scan runs a whole scan: the collectors, then Evaluate on the document.
