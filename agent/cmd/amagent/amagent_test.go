@@ -19,22 +19,44 @@ import (
 	"time"
 )
 
-// buildAgent builds the amagent binary into a temp dir once per test.
+var build struct {
+	once sync.Once
+	dir  string
+	bin  string
+	err  error
+	out  []byte
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if build.dir != "" {
+		os.RemoveAll(build.dir)
+	}
+	os.Exit(code)
+}
+
+// buildAgent builds the amagent binary once for all tests of the run.
 func buildAgent(t testing.TB) string {
 	t.Helper()
 	if runtime.GOOS == "windows" {
 		t.Skip("the binary test signals the process with SIGTERM")
 	}
-	bin := filepath.Join(t.TempDir(), "amagent")
-	gobin := filepath.Join(runtime.GOROOT(), "bin", "go")
-	if _, err := os.Stat(gobin); err != nil {
-		gobin = "go"
+	build.once.Do(func() {
+		build.dir, build.err = os.MkdirTemp("", "amagent-test-")
+		if build.err != nil {
+			return
+		}
+		build.bin = filepath.Join(build.dir, "amagent")
+		gobin := filepath.Join(runtime.GOROOT(), "bin", "go")
+		if _, err := os.Stat(gobin); err != nil {
+			gobin = "go"
+		}
+		build.out, build.err = exec.Command(gobin, "build", "-o", build.bin, ".").CombinedOutput()
+	})
+	if build.err != nil {
+		t.Fatalf("go build: %v\n%s", build.err, build.out)
 	}
-	cmd := exec.Command(gobin, "build", "-o", bin, ".")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	return bin
+	return build.bin
 }
 
 // scripted is a platform on loopback whose check-in answers follow a
