@@ -84,10 +84,10 @@ func TestExecAllowlist(t *testing.T) {
 	}{
 		{PhaseEvaluate, []string{"echo", "hi", "there"}, `{"exit_code":0,"stdout":"hi there\n","stderr":""}`},
 		{PhaseEvaluate, []string{"echo", "hi"}, `{"exit_code":0,"stdout":"hi\n","stderr":""}`},
-		{PhaseEvaluate, []string{"echo"}, "-2"},               // shorter than the prefix
-		{PhaseEvaluate, []string{"echo", "hix"}, "-2"},        // element by element, not by string
+		{PhaseEvaluate, []string{"echo"}, "-2"},                // shorter than the prefix
+		{PhaseEvaluate, []string{"echo", "hix"}, "-2"},         // element by element, not by string
 		{PhaseEvaluate, []string{"sh", "-c", "echo hi"}, "-2"}, // not listed
-		{PhaseEvaluate, []string{"printf", "x"}, "-2"},        // remediate only
+		{PhaseEvaluate, []string{"printf", "x"}, "-2"},         // remediate only
 		{PhaseRemediate, []string{"printf", "x"}, `{"exit_code":0,"stdout":"x","stderr":""}`},
 		{PhaseEvaluate, []string{"/bin/true"}, `{"exit_code":0,"stdout":"","stderr":""}`},
 	}

@@ -59,7 +59,7 @@ func TestManifestGood(t *testing.T) {
 		t.Fatalf("%v %v", p, err)
 	}
 	for over, want := range map[string]map[string]any{
-		"params.port: want a int, got a string": {"port": "22"},
+		"params.port: want a int, got a string":                     {"port": "22"},
 		"params.nope: ssh-no-root-login declares no such parameter": {"nope": 1},
 		"params.users: want a list, got a bool":                     {"users": true},
 		"params.port: want a int, got a number":                     {"port": 1.5},

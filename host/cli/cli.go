@@ -280,4 +280,3 @@ func defaultCacheDir() string {
 	}
 	return filepath.Join(d, "amagent", "wasm-cache")
 }
-
