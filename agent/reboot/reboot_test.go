@@ -64,7 +64,10 @@ func TestDryRunOnlyLogs(t *testing.T) {
 	ran := false
 	var log bytes.Buffer
 	h := Handler(Options{Log: slog.New(slog.NewTextHandler(&log, nil)), DryRun: true, GOOS: "windows",
-		Run: func(context.Context, sysexec.Request) (sysexec.Result, error) { ran = true; return sysexec.Result{}, nil }})
+		Run: func(context.Context, sysexec.Request) (sysexec.Result, error) {
+			ran = true
+			return sysexec.Result{}, nil
+		}})
 	out, err := h.Run(t.Context(), []string{"30"})
 	if err != nil || ran || out.(Output).Scheduled || !out.(Output).DryRun {
 		t.Fatalf("%v %v ran=%v", out, err, ran)

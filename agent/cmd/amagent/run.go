@@ -97,4 +97,3 @@ func runAgent(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	return d.Run(ctx)
 }
-
