@@ -1,5 +1,8 @@
 #!/usr/bin/env bash
-# Builds worklet.wasm from assembly/index.ts (see ../build-worklet.sh).
+# Builds worklet.wasm from assembly/index.ts with the pinned asc and
+# wasi-shim. SDK is the path of wasm-modules/assemblyscript from this
+# directory (../../wasm-modules/assemblyscript for a worklet in worklets/NAME).
 set -euo pipefail
 cd "$(dirname "$0")"
-../build-worklet.sh assembly/index.ts worklet.wasm
+SDK=..
+"$SDK/build-worklet.sh" assembly/index.ts worklet.wasm

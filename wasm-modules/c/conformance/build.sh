@@ -3,4 +3,5 @@
 # reproducibly (-g0, no paths embedded).
 set -euo pipefail
 cd "$(dirname "$0")"
-clang --target=wasm32-wasi -O2 -g0 -Wall -Wextra -I .. -o worklet.wasm worklet.c
+SDK=..
+clang --target=wasm32-wasi -O2 -g0 -Wall -Wextra -I "$SDK" -o worklet.wasm worklet.c

@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Builds worklet.wasm from worklet.c with Debian's clang, lld and wasi-libc,
+# reproducibly (-g0, no paths embedded). SDK is the path of wasm-modules/c
+# from this directory (../../wasm-modules/c for a worklet in worklets/NAME).
+set -euo pipefail
+cd "$(dirname "$0")"
+SDK=..
+clang --target=wasm32-wasi -O2 -g0 -Wall -Wextra -I "$SDK" -o worklet.wasm worklet.c

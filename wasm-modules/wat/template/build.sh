@@ -1,0 +1,5 @@
+#!/usr/bin/env bash
+# Builds worklet.wasm from worklet.wat with wabt's wat2wasm (Debian package wabt).
+set -euo pipefail
+cd "$(dirname "$0")"
+wat2wasm worklet.wat -o worklet.wasm
