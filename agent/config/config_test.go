@@ -3,6 +3,7 @@ package config
 import (
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -141,5 +142,22 @@ func TestParseSize(t *testing.T) {
 		if _, err := ParseSize(in); err == nil {
 			t.Errorf("ParseSize(%q) accepted", in)
 		}
+	}
+}
+
+// TestExampleIsTheDefaults keeps testdata/amagent.example.toml (quoted in
+// the README) valid and equal to the defaults.
+func TestExampleIsTheDefaults(t *testing.T) {
+	c, err := Load(filepath.Join("testdata", "amagent.example.toml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := Default()
+	d.Server = "https://platform.example.com"
+	if c.Checkin != d.Checkin || c.Sandbox != d.Sandbox || c.Scan != d.Scan || c.LogStderr || c.DryRun || c.AccessKey != "" || len(c.Worklets.TrustedKeys) != 0 {
+		t.Fatalf("example differs from the defaults: %+v", c)
+	}
+	if runtime.GOOS != "windows" && (c.StateDir != d.StateDir || c.LogFile != d.LogFile) {
+		t.Fatalf("paths: %s %s", c.StateDir, c.LogFile)
 	}
 }

@@ -149,7 +149,7 @@ func TestBinaryAgainstScriptedPlatform(t *testing.T) {
 	for i, n := range nominal {
 		n *= time.Millisecond
 		got := ts[i+1].Sub(ts[i])
-		lo, hi := time.Duration(float64(n)*0.75), n+150*time.Millisecond
+		lo, hi := time.Duration(float64(n)*0.75), time.Duration(float64(n)*1.25)+250*time.Millisecond
 		if got < lo || got > hi {
 			t.Errorf("retry %d after %s, want about %s (in [%s, %s])", i+1, got, n, lo, hi)
 		}
