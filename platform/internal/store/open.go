@@ -25,6 +25,13 @@ func OpenSQLite(ctx context.Context, dir string) (Store, error) {
 		return nil, fmt.Errorf("data directory: %w", err)
 	}
 	path := filepath.Join(dir, SQLiteFile)
+	// Create the file 0600 first: SQLite gives its -wal and -shm files the
+	// database file's mode.
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("database file: %w", err)
+	}
+	f.Close()
 	dsn := func(extra string) string {
 		v := url.Values{}
 		v.Add("_pragma", "busy_timeout(10000)")
@@ -56,10 +63,6 @@ func OpenSQLite(ctx context.Context, dir string) (Store, error) {
 	if err := s.migrate(ctx); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	if err := os.Chmod(path, 0o600); err != nil {
-		s.Close()
-		return nil, err
 	}
 	return s, nil
 }

@@ -1,0 +1,197 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/amagent/amagent/platform/internal/fleet"
+	"github.com/amagent/amagent/platform/internal/store"
+)
+
+// paramFlags collects repeated --param k=v flags.
+type paramFlags map[string]any
+
+func (p paramFlags) String() string { return "" }
+
+// Set takes k=v; v is JSON when it parses as JSON (22, true, ["a"]), else
+// a string.
+func (p paramFlags) Set(s string) error {
+	k, v, ok := strings.Cut(s, "=")
+	if !ok || k == "" {
+		return fmt.Errorf("--param %q: want key=value", s)
+	}
+	var x any
+	if err := json.Unmarshal([]byte(v), &x); err == nil {
+		p[k] = x
+	} else {
+		p[k] = v
+	}
+	return nil
+}
+
+const groupsUsage = "groups list | add NAME [--scan-interval H] | set-interval NAME H | assign GROUP WORKLET[@VERSION] [--remediate immediately|HH:MM|never] [--param k=v]... | unassign GROUP WORKLET | move DEVICE GROUP"
+
+func (a *app) groups(ctx context.Context, args []string) error {
+	if len(args) == 0 {
+		return errors.New("usage: amplatform " + groupsUsage)
+	}
+	sub := args[0]
+	fs := a.flags("groups " + sub)
+	asJSON := fs.Bool("json", false, "print JSON (list)")
+	interval := fs.Int("scan-interval", store.DefaultScanInterval, "scan interval in hours, 6 to 24 (add)")
+	remediate := fs.String("remediate", "never", "when to remediate: immediately, never or HH:MM (assign)")
+	params := paramFlags{}
+	fs.Var(params, "param", "assignment parameter key=value, repeatable (assign)")
+	pos, err := parse(fs, args[1:])
+	if err != nil {
+		return err
+	}
+	st, err := a.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	switch sub {
+	case "list":
+		gs, err := st.Groups(ctx)
+		if err != nil {
+			return err
+		}
+		if *asJSON {
+			return a.printJSON(gs)
+		}
+		tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "GROUP\tSCAN INTERVAL\tDEVICES\tASSIGNED")
+		for _, g := range gs {
+			var as []string
+			for _, x := range g.Assignments {
+				as = append(as, fmt.Sprintf("%s@%s (remediate %s)", x.Worklet, x.Version, x.Remediate))
+			}
+			fmt.Fprintf(tw, "%s\t%dh\t%d\t%s\n", g.Name, g.ScanInterval, g.Devices, strings.Join(as, ", "))
+		}
+		return tw.Flush()
+	case "add":
+		if err := wantArgs(pos, 1, "groups add NAME [--scan-interval H]"); err != nil {
+			return err
+		}
+		if !fleet.ValidName(pos[0]) {
+			return fmt.Errorf("group name %q: want lowercase letters, digits and dashes", pos[0])
+		}
+		return st.AddGroup(ctx, pos[0], *interval)
+	case "set-interval":
+		if err := wantArgs(pos, 2, "groups set-interval NAME HOURS"); err != nil {
+			return err
+		}
+		h, err := strconv.Atoi(strings.TrimSuffix(pos[1], "h"))
+		if err != nil {
+			return fmt.Errorf("scan interval %q: want whole hours, 6 to 24", pos[1])
+		}
+		return st.SetScanInterval(ctx, pos[0], h)
+	case "assign":
+		if err := wantArgs(pos, 2, "groups assign GROUP WORKLET[@VERSION] [--remediate ...] [--param k=v]..."); err != nil {
+			return err
+		}
+		if err := fleet.ValidateRemediate(*remediate); err != nil {
+			return err
+		}
+		name, version, _ := strings.Cut(pos[1], "@")
+		as := store.Assignment{Worklet: name, Version: version, Remediate: *remediate}
+		if len(params) > 0 {
+			as.Params = params
+		}
+		got, err := st.Assign(ctx, pos[0], as)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(a.stdout, "assigned %s@%s to group %s (remediate %s)\n", got.Worklet, got.Version, pos[0], got.Remediate)
+		return nil
+	case "unassign":
+		if err := wantArgs(pos, 2, "groups unassign GROUP WORKLET"); err != nil {
+			return err
+		}
+		return st.Unassign(ctx, pos[0], pos[1])
+	case "move":
+		if err := wantArgs(pos, 2, "groups move DEVICE GROUP"); err != nil {
+			return err
+		}
+		d, err := st.FindDevice(ctx, pos[0])
+		if err != nil {
+			return err
+		}
+		return st.MoveDevice(ctx, d.ID, pos[1])
+	}
+	return errors.New("usage: amplatform " + groupsUsage)
+}
+
+func (a *app) worklet(ctx context.Context, args []string) error {
+	if len(args) == 0 {
+		return errors.New("usage: amplatform worklet add DIR | list [--json]")
+	}
+	sub := args[0]
+	fs := a.flags("worklet " + sub)
+	asJSON := fs.Bool("json", false, "print JSON (list)")
+	pos, err := parse(fs, args[1:])
+	if err != nil {
+		return err
+	}
+	switch sub {
+	case "add":
+		if err := wantArgs(pos, 1, "worklet add DIR"); err != nil {
+			return err
+		}
+		manifest, module, err := fleet.ReadWorkletDir(pos[0])
+		if err != nil {
+			return err
+		}
+		key, err := a.signingKey()
+		if err != nil {
+			return err
+		}
+		w, err := fleet.BuildWorklet(manifest, module, key, time.Now())
+		if err != nil {
+			return fmt.Errorf("%s: %w", pos[0], err)
+		}
+		st, err := a.open(ctx)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		if err := st.AddWorklet(ctx, w); err != nil {
+			return err
+		}
+		fmt.Fprintf(a.stdout, "added %s %s@%s sha256 %s, signed\n", w.Kind, w.Name, w.Version, w.SHA256)
+		return nil
+	case "list":
+		if err := wantArgs(pos, 0, "worklet list [--json]"); err != nil {
+			return err
+		}
+		st, err := a.open(ctx)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		ws, err := st.Worklets(ctx)
+		if err != nil {
+			return err
+		}
+		if *asJSON {
+			if ws == nil {
+				ws = []store.Worklet{}
+			}
+			return a.printJSON(ws)
+		}
+		tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "NAME\tVERSION\tKIND\tSHA256\tADDED")
+		for _, w := range ws {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", w.Name, w.Version, w.Kind, w.SHA256, w.CreatedAt.Local().Format(time.DateTime))
+		}
+		return tw.Flush()
+	}
+	return errors.New("usage: amplatform worklet add DIR | list [--json]")
+}
