@@ -14,7 +14,7 @@ import (
 	"github.com/amagent/amagent/agent/scandoc"
 )
 
-// ScanCommand implements `amagent scan --once [--json] [-v]`: run one scan
+// ScanCommand implements `amagent scan --once [--json] [--no-pending] [-v]`: run one scan
 // on the spot and print it (the document as JSON with --json, a short
 // summary otherwise). -v writes the command log lines to stderr. It
 // returns the process exit code: 0 when the scan ran (even partial), 1 when
@@ -25,12 +25,13 @@ func ScanCommand(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	once := fl.Bool("once", false, "run one scan now and print it")
 	asJSON := fl.Bool("json", false, "print the scan document as JSON")
 	verbose := fl.Bool("v", false, "log each collector command to stderr")
+	noPending := fl.Bool("no-pending", false, "leave out pending updates (skip the package manager simulation)")
 	// The lead adds --record FILE here: record every file read and program
 	// run by the collectors into a replayable machine (testdata/machines
 	// layout) through the host's recorder, by wrapping env.FS and env.Exec
 	// below before the scan runs.
 	fl.Usage = func() {
-		fmt.Fprintln(stderr, "usage: amagent scan --once [--json] [-v]")
+		fmt.Fprintln(stderr, "usage: amagent scan --once [--json] [--no-pending] [-v]")
 		fl.PrintDefaults()
 	}
 	if err := fl.Parse(args); err != nil {
@@ -46,6 +47,7 @@ func ScanCommand(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		return 2
 	}
 	env := LiveEnv()
+	env.SkipPending = *noPending
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if *verbose {
 		log = slog.New(slog.NewTextHandler(stderr, nil)).With("process", "scan")

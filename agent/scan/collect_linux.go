@@ -535,7 +535,7 @@ func linuxPatches(ctx context.Context, env *Env) ([]scandoc.Patch, []scandoc.Upd
 		if err != nil {
 			errs = append(errs, err)
 		}
-		if exists(env.FS, pathAptGet) {
+		if exists(env.FS, pathAptGet) && !env.SkipPending {
 			ups, err := aptPending(ctx, env)
 			pending = append(pending, ups...)
 			if err != nil {
@@ -543,14 +543,14 @@ func linuxPatches(ctx context.Context, env *Env) ([]scandoc.Patch, []scandoc.Upd
 			}
 		}
 	}
-	if hasRPM(env.FS) {
+	if hasRPM(env.FS) && !env.SkipPending {
 		ups, err := dnfPending(ctx, env)
 		pending = append(pending, ups...)
 		if err != nil {
 			errs = append(errs, err)
 		}
 	}
-	if exists(env.FS, pathAPKInstalled) {
+	if exists(env.FS, pathAPKInstalled) && !env.SkipPending {
 		ups, err := apkPending(ctx, env)
 		pending = append(pending, ups...)
 		if err != nil {

@@ -34,6 +34,9 @@ type Env struct {
 	HTTP *http.Client
 	// Timeout bounds each collector and each program it runs.
 	Timeout time.Duration
+	// SkipPending leaves pending updates out of GetPatches (no package
+	// manager simulation): `amagent scan --once --no-pending`, benchmarks.
+	SkipPending bool
 }
 
 // osCollectors is what each OS family provides: Linux in

@@ -1,7 +1,6 @@
 package linux
 
 import (
-	"bytes"
 	"fmt"
 	"strings"
 )
@@ -29,13 +28,15 @@ func (p DpkgPackage) Present() bool {
 func (p DpkgPackage) Listed() bool { return p.State != "not-installed" && p.State != "" }
 
 // ParseDpkgStatus parses /var/lib/dpkg/status (deb-control(5) stanzas
-// separated by blank lines). It reads only the fields it needs and
-// allocates only their values, which is what makes it fast. A field line
-// without a colon or a stanza without a Package field is an error naming the
-// line.
+// separated by blank lines). It reads only the fields it needs; their
+// values are substrings of one copy of the file and the status words and
+// architectures are interned, which is what makes it fast (a few
+// allocations per package). A field line without a colon or a stanza
+// without a Package field is an error naming the line.
 func ParseDpkgStatus(b []byte) ([]DpkgPackage, error) {
+	text := string(b)
 	// A status file has one stanza per ~900 bytes; guess the capacity.
-	out := make([]DpkgPackage, 0, len(b)/900+1)
+	out := make([]DpkgPackage, 0, len(text)/900+1)
 	var cur DpkgPackage
 	inStanza := false
 	stanzaLine := 0
@@ -52,13 +53,13 @@ func ParseDpkgStatus(b []byte) ([]DpkgPackage, error) {
 		cur = DpkgPackage{}
 		return nil
 	}
-	for len(b) > 0 {
+	for len(text) > 0 {
 		lineNo++
-		var line []byte
-		if i := bytes.IndexByte(b, '\n'); i >= 0 {
-			line, b = b[:i], b[i+1:]
+		var line string
+		if i := strings.IndexByte(text, '\n'); i >= 0 {
+			line, text = text[:i], text[i+1:]
 		} else {
-			line, b = b, nil
+			line, text = text, ""
 		}
 		if len(line) > 0 && line[len(line)-1] == '\r' {
 			line = line[:len(line)-1]
@@ -75,34 +76,35 @@ func ParseDpkgStatus(b []byte) ([]DpkgPackage, error) {
 			}
 			continue // continuation of a multi-line field we do not read
 		}
-		colon := bytes.IndexByte(line, ':')
+		colon := strings.IndexByte(line, ':')
 		if colon <= 0 {
-			return nil, fmt.Errorf("dpkg status line %d: not a \"Field: value\" line: %q", lineNo, clip(string(line)))
+			return nil, fmt.Errorf("dpkg status line %d: not a \"Field: value\" line: %q", lineNo, clip(line))
 		}
 		if !inStanza {
 			inStanza = true
 			stanzaLine = lineNo
 		}
-		key := line[:colon]
+		key, val := line[:colon], trimSpace(line[colon+1:])
 		// Only four fields matter; compare by length first to stay cheap.
 		switch len(key) {
 		case 7:
-			if string(key) == "Package" {
-				cur.Name = string(trimSpace(line[colon+1:]))
-			} else if string(key) == "Version" {
-				cur.Version = string(trimSpace(line[colon+1:]))
+			if key == "Package" {
+				cur.Name = val
+			} else if key == "Version" {
+				cur.Version = val
 			}
 		case 6:
-			if string(key) == "Status" {
-				f := strings.Fields(string(line[colon+1:]))
-				if len(f) != 3 {
-					return nil, fmt.Errorf("dpkg status line %d: Status wants three words, got %q", lineNo, clip(string(line)))
+			if key == "Status" {
+				w1, rest, _ := strings.Cut(val, " ")
+				w2, w3, _ := strings.Cut(rest, " ")
+				if w1 == "" || w2 == "" || w3 == "" || strings.ContainsAny(w3, " \t") {
+					return nil, fmt.Errorf("dpkg status line %d: Status wants three words, got %q", lineNo, clip(line))
 				}
-				cur.Want, cur.Flag, cur.State = f[0], f[1], f[2]
+				cur.Want, cur.Flag, cur.State = intern(w1), intern(w2), intern(w3)
 			}
 		case 12:
-			if string(key) == "Architecture" {
-				cur.Architecture = string(trimSpace(line[colon+1:]))
+			if key == "Architecture" {
+				cur.Architecture = intern(val)
 			}
 		}
 	}
@@ -112,12 +114,45 @@ func ParseDpkgStatus(b []byte) ([]DpkgPackage, error) {
 	return out, nil
 }
 
-func trimSpace(b []byte) []byte {
-	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t') {
-		b = b[1:]
+// intern returns a constant for the common status words and
+// architectures, so that packages do not keep the file's copy alive
+// through them.
+func intern(s string) string {
+	switch s {
+	case "install":
+		return "install"
+	case "ok":
+		return "ok"
+	case "installed":
+		return "installed"
+	case "deinstall":
+		return "deinstall"
+	case "purge":
+		return "purge"
+	case "hold":
+		return "hold"
+	case "config-files":
+		return "config-files"
+	case "not-installed":
+		return "not-installed"
+	case "amd64":
+		return "amd64"
+	case "all":
+		return "all"
+	case "arm64":
+		return "arm64"
+	case "i386":
+		return "i386"
 	}
-	for len(b) > 0 && (b[len(b)-1] == ' ' || b[len(b)-1] == '\t') {
-		b = b[:len(b)-1]
+	return s
+}
+
+func trimSpace(s string) string {
+	for len(s) > 0 && (s[0] == ' ' || s[0] == '\t') {
+		s = s[1:]
 	}
-	return b
+	for len(s) > 0 && (s[len(s)-1] == ' ' || s[len(s)-1] == '\t') {
+		s = s[:len(s)-1]
+	}
+	return s
 }
