@@ -56,12 +56,9 @@ const (
 	pathUptime        = "proc/uptime"
 	pathDpkgStatus    = "var/lib/dpkg/status"
 	pathDpkgLogDir    = "var/log"
-	pathAptGet        = "usr/bin/apt-get"
 	pathRPMDB         = "var/lib/rpm"
 	pathRPMDBSysimage = "usr/lib/sysimage/rpm"
 	pathAPKInstalled  = "lib/apk/db/installed"
-	pathSnapd         = "var/lib/snapd"
-	pathFlatpak       = "var/lib/flatpak"
 	pathRebootReq     = "run/reboot-required"
 	pathRebootReqOld  = "var/run/reboot-required"
 	pathBoot          = "boot"
@@ -373,15 +370,13 @@ func linuxSoftware(ctx context.Context, env *Env) ([]scandoc.Package, error) {
 	if exists(env.FS, pathAPKInstalled) {
 		add(apkSoftware(ctx, env))
 	}
-	if exists(env.FS, pathSnapd) {
-		add(snapSoftware(ctx, env))
-	}
-	if exists(env.FS, pathFlatpak) {
-		add(flatpakSoftware(ctx, env))
-	}
 	if !found {
 		return nil, fmt.Errorf("no package database found (looked for /%s, /%s, /%s)", pathDpkgStatus, pathRPMDB, pathAPKInstalled)
 	}
+	// snap and flatpak sit beside a distribution's packages; each says
+	// nothing (and runs nothing) when its program is absent.
+	add(snapSoftware(ctx, env))
+	add(flatpakSoftware(ctx, env))
 	return out, errors.Join(errs...)
 }
 
@@ -535,7 +530,7 @@ func linuxPatches(ctx context.Context, env *Env) ([]scandoc.Patch, []scandoc.Upd
 		if err != nil {
 			errs = append(errs, err)
 		}
-		if exists(env.FS, pathAptGet) && !env.SkipPending {
+		if haveProgram(env.FS, "apt-get") && !env.SkipPending {
 			ups, err := aptPending(ctx, env)
 			pending = append(pending, ups...)
 			if err != nil {
