@@ -128,6 +128,43 @@ func (c *Client) Post(ctx context.Context, path string, body []byte) error {
 	}
 }
 
+// Get fetches path (relative to the server, or an absolute URL on the same
+// server) with the device's credentials, reading at most maxBody bytes.
+// Anything but a 2xx answer is an error naming the status.
+func (c *Client) Get(ctx context.Context, path string, maxBody int64) ([]byte, error) {
+	u := path
+	if strings.HasPrefix(path, "/") {
+		u = c.server() + path
+	} else if !strings.HasPrefix(path, c.server()+"/") {
+		return nil, fmt.Errorf("GET %s: not on the platform %s", path, c.server())
+	}
+	get := func() (httpx.Response, error) {
+		hdr := http.Header{}
+		hdr.Set(protocol.HeaderAuthorization, "Bearer "+c.Identity.Token())
+		hdr.Set(protocol.HeaderDeviceUUID, c.Identity.UUID())
+		return httpx.Do(ctx, c.HTTP, http.MethodGet, u, hdr, nil, maxBody)
+	}
+	if c.Identity.Token() == "" {
+		if err := c.enroll(ctx); err != nil {
+			return nil, err
+		}
+	}
+	r, err := get()
+	if err == nil && r.Status == http.StatusUnauthorized {
+		if err := c.enroll(ctx); err != nil {
+			return nil, err
+		}
+		r, err = get()
+	}
+	if err != nil {
+		return nil, fmt.Errorf("GET %s: %w", path, err)
+	}
+	if r.Status < 200 || r.Status > 299 {
+		return nil, fmt.Errorf("GET %s: platform answered %d: %s", path, r.Status, httpx.Snippet(r.Body, 200))
+	}
+	return r.Body, nil
+}
+
 // do POSTs with the device's credentials, enrolling first when there is
 // no token and again once when the platform answers 401.
 func (c *Client) do(ctx context.Context, u string, body []byte) (httpx.Response, error) {

@@ -189,6 +189,15 @@ func (d *Daemon) AddService(s func(ctx context.Context) error) error {
 // the scan runs its collectors through it.
 func (d *Daemon) Processor() *command.Processor { return d.processor }
 
+// Fetch GETs a document from the platform with the device's credentials
+// (a worklet bundle), reading at most 64 MiB.
+func (d *Daemon) Fetch(ctx context.Context, path string) ([]byte, error) {
+	return d.client.Get(ctx, path, 64<<20)
+}
+
+// Store is the agent's state store (state_dir).
+func (d *Daemon) Store() *state.FileStore { return d.store }
+
 // DeviceUUID is the device's UUID.
 func (d *Daemon) DeviceUUID() string { return d.id.UUID() }
 

@@ -63,17 +63,29 @@ type Response struct {
 // maxBody bytes of the answer (0 means DefaultMaxBody). A body larger than
 // the limit is an error wrapping ErrTooLarge.
 func Post(ctx context.Context, hc *http.Client, url string, hdr http.Header, body []byte, maxBody int64) (Response, error) {
+	return Do(ctx, hc, http.MethodPost, url, hdr, body, maxBody)
+}
+
+// Do sends a request (a JSON body when body is not nil) and reads at most
+// maxBody bytes of the answer, as Post does.
+func Do(ctx context.Context, hc *http.Client, method, url string, hdr http.Header, body []byte, maxBody int64) (Response, error) {
 	if maxBody <= 0 {
 		maxBody = DefaultMaxBody
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, url, rd)
 	if err != nil {
 		return Response{}, err
 	}
 	for k, v := range hdr {
 		req.Header[k] = v
 	}
-	req.Header.Set("Content-Type", "application/json")
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	resp, err := hc.Do(req)
 	if err != nil {
 		return Response{}, err
