@@ -307,8 +307,11 @@ type result struct {
 	Details any    `json:"details"`
 }
 
-// exit is replaceable by tests.
-var exit = os.Exit
+// exit and stdout are replaceable by tests.
+var (
+	exit             = os.Exit
+	stdout io.Writer = os.Stdout
+)
 
 // Finish writes {"message": msg, "details": details} to stdout and exits
 // with code. details may be nil or anything encoding/json can encode.
@@ -318,7 +321,7 @@ func Finish(code int, msg string, details any) {
 		b, _ = json.Marshal(result{Message: msg + " (details not encodable: " + err.Error() + ")"})
 		code = ExitError
 	}
-	os.Stdout.Write(append(b, '\n'))
+	stdout.Write(append(b, '\n'))
 	exit(code)
 }
 
