@@ -74,11 +74,14 @@ type Manager struct {
 	Install Installer
 	// Rescan asks for a new scan after updates were installed.
 	Rescan func()
+	// Collect makes a scan document when runWorklet comes before any scan.
+	Collect func(ctx context.Context) ([]byte, error)
 
 	mu          sync.Mutex
 	assignments []protocol.Assignment
 	health      map[string]*health
 	lastStatus  map[string]string // name -> last evaluate status
+	lastScan    []byte
 }
 
 type health struct {
@@ -174,6 +177,9 @@ func (m *Manager) bundleFor(ctx context.Context, a protocol.Assignment) (*Bundle
 // order. It is the scan's evaluation hook.
 func (m *Manager) Evaluate(ctx context.Context, scanJSON []byte) []protocol.WorkletResult {
 	as := m.Assignments()
+	m.mu.Lock()
+	m.lastScan = append([]byte(nil), scanJSON...)
+	m.mu.Unlock()
 	if len(as) == 0 {
 		return nil
 	}
@@ -282,27 +288,32 @@ func (m *Manager) run(ctx context.Context, a protocol.Assignment, b *Bundle, pha
 	return out
 }
 
-// RunOne runs one phase of one assigned worklet: the runWorklet command.
-func (m *Manager) RunOne(ctx context.Context, name, phase string, scanJSON []byte) (protocol.WorkletResult, error) {
-	if phase != PhaseEvaluate && phase != PhaseRemediate {
-		return protocol.WorkletResult{}, fmt.Errorf("runWorklet: phase %q is neither evaluate nor remediate", phase)
-	}
+// Find gives the wasm processor (runWorklet) an assigned worklet's
+// verified bundle directory, its parameters and the latest scan document
+// (collecting one with Collect when no scan has run yet).
+func (m *Manager) Find(ctx context.Context, name string) (dir string, params map[string]any, scan []byte, err error) {
 	for _, a := range m.Assignments() {
 		if a.Name != name {
 			continue
 		}
-		if a.Kind == "policy" && phase == PhaseRemediate {
-			return protocol.WorkletResult{}, fmt.Errorf("runWorklet: %s is a policy and has no remediate phase", name)
-		}
 		b, err := m.bundleFor(ctx, a)
 		if err != nil {
-			return protocol.WorkletResult{}, err
+			return "", nil, nil, err
 		}
-		r := m.Sandbox.Run(ctx, b, phase, scanJSON)
-		r.Name, r.Version, r.Kind, r.Phase = a.Name, a.Version, kindOf(a), phase
-		return r, nil
+		m.mu.Lock()
+		scan = m.lastScan
+		m.mu.Unlock()
+		if scan == nil && m.Collect != nil {
+			if scan, err = m.Collect(ctx); err != nil {
+				return "", nil, nil, fmt.Errorf("collecting a scan document: %w", err)
+			}
+		}
+		if scan == nil {
+			scan = []byte("{}")
+		}
+		return b.Dir, a.Params, scan, nil
 	}
-	return protocol.WorkletResult{}, fmt.Errorf("runWorklet: no worklet named %q is assigned to this device", name)
+	return "", nil, nil, fmt.Errorf("no worklet named %q is assigned to this device", name)
 }
 
 // remediationDue says whether a non-compliant worklet is to be remediated

@@ -307,20 +307,27 @@ func TestPatchPolicyInstallsAndRescans(t *testing.T) {
 	}
 }
 
-func TestRunOne(t *testing.T) {
+func TestFind(t *testing.T) {
 	p, pub := newPlatform(t)
 	m, _, _ := newManager(t, p, pub)
-	m.SetAssignments([]protocol.Assignment{p.add("w", "1", "worklet", "", []byte(StatusCompliant)), p.add("pol", "1", "policy", "", []byte(StatusCompliant))})
-	if r, err := m.RunOne(t.Context(), "w", PhaseEvaluate, nil); err != nil || r.Status != StatusCompliant {
-		t.Fatalf("RunOne: %+v %v", r, err)
+	a := p.add("w", "1", "worklet", "", []byte(StatusCompliant))
+	a.Params = map[string]any{"port": 22}
+	m.SetAssignments([]protocol.Assignment{a})
+	collected := 0
+	m.Collect = func(ctx context.Context) ([]byte, error) { collected++; return []byte(`{"hostname":"fresh"}`), nil }
+
+	dir, params, scan, err := m.Find(t.Context(), "w")
+	if err != nil || params["port"] != 22 || string(scan) != `{"hostname":"fresh"}` || collected != 1 {
+		t.Fatalf("Find before any scan: %q %v %q %v (collected %d)", dir, params, scan, err, collected)
 	}
-	for _, tc := range []struct{ name, phase, want string }{
-		{"nope", PhaseEvaluate, "no worklet named"},
-		{"w", "explode", "neither evaluate nor remediate"},
-		{"pol", PhaseRemediate, "has no remediate phase"},
-	} {
-		if _, err := m.RunOne(t.Context(), tc.name, tc.phase, nil); err == nil || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("RunOne(%s,%s) err %v, want %q", tc.name, tc.phase, err, tc.want)
-		}
+	if _, err := osReadFile(dir + "/worklet.toml"); err != nil {
+		t.Fatalf("bundle dir has no manifest: %v", err)
+	}
+	m.Evaluate(t.Context(), []byte(`{"hostname":"scanned"}`))
+	if _, _, scan, _ := m.Find(t.Context(), "w"); string(scan) != `{"hostname":"scanned"}` || collected != 1 {
+		t.Fatalf("Find after a scan used %q (collected %d), want the scan's document", scan, collected)
+	}
+	if _, _, _, err := m.Find(t.Context(), "nope"); err == nil || !strings.Contains(err.Error(), `no worklet named "nope"`) {
+		t.Fatalf("unknown worklet: %v", err)
 	}
 }
