@@ -415,3 +415,28 @@ func LastLoggedOnUser(s string) string {
 	}
 	return s
 }
+
+// Virtual names the hypervisor from the BIOS key's SystemManufacturer and
+// SystemProductName, "" for physical machines and unknown ones.
+func Virtual(manufacturer, product string) string {
+	m, p := strings.ToLower(manufacturer), strings.ToLower(product)
+	switch {
+	case strings.Contains(m, "amazon ec2"):
+		return "aws"
+	case m == "microsoft corporation" && p == "virtual machine":
+		return "hyperv"
+	case strings.Contains(m, "vmware") || strings.HasPrefix(p, "vmware"):
+		return "vmware"
+	case strings.Contains(m, "xen") || strings.Contains(p, "hvm domu"):
+		return "xen"
+	case strings.Contains(m, "qemu") || strings.Contains(p, "kvm") || strings.Contains(p, "standard pc"):
+		return "kvm"
+	case strings.Contains(p, "virtualbox") || strings.Contains(m, "innotek"):
+		return "virtualbox"
+	case m == "google" || strings.Contains(p, "google compute engine"):
+		return "gce"
+	case strings.Contains(m, "parallels"):
+		return "parallels"
+	}
+	return ""
+}

@@ -201,3 +201,22 @@ func TestLastLoggedOnUser(t *testing.T) {
 		}
 	}
 }
+
+func TestVirtual(t *testing.T) {
+	for _, tc := range []struct{ m, p, want string }{
+		{"Amazon EC2", "t3.large", "aws"},
+		{"Microsoft Corporation", "Virtual Machine", "hyperv"},
+		{"Microsoft Corporation", "Surface Laptop 5", ""},
+		{"VMware, Inc.", "VMware20,1", "vmware"},
+		{"Xen", "HVM domU", "xen"},
+		{"QEMU", "Standard PC (Q35 + ICH9, 2009)", "kvm"},
+		{"innotek GmbH", "VirtualBox", "virtualbox"},
+		{"Google", "Google Compute Engine", "gce"},
+		{"Dell Inc.", "Latitude 7440", ""},
+		{"", "", ""},
+	} {
+		if got := Virtual(tc.m, tc.p); got != tc.want {
+			t.Errorf("Virtual(%q, %q) = %q, want %q", tc.m, tc.p, got, tc.want)
+		}
+	}
+}
