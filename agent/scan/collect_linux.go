@@ -17,6 +17,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/shirou/gopsutil/v4/disk"
+
 	"github.com/amagent/amagent/agent/scan/internal/linux"
 	"github.com/amagent/amagent/agent/scandoc"
 	"github.com/amagent/amagent/agent/sysexec"
@@ -186,6 +188,16 @@ func linuxHardware(ctx context.Context, env *Env) (scandoc.Hardware, error) {
 	h.Disks = disks
 	h.Virtual = virtualization(env.FS, h, hypervisorFlag)
 	return h, errors.Join(errs...)
+}
+
+// DiskUsage asks the kernel (statfs) through gopsutil: the one fact about
+// disks that no file holds.
+func (liveFS) DiskUsage(ctx context.Context, mountpoint string) (uint64, uint64, error) {
+	u, err := disk.UsageWithContext(ctx, mountpoint)
+	if err != nil {
+		return 0, 0, err
+	}
+	return u.Total, u.Used, nil
 }
 
 // linuxDisks lists mounted local disk file systems from /proc/self/mounts

@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/shirou/gopsutil/v4/disk"
 
 	"github.com/amagent/amagent/agent/command"
 	"github.com/amagent/amagent/agent/protocol"
@@ -64,17 +63,10 @@ type diskUsageFS interface {
 	DiskUsage(ctx context.Context, mountpoint string) (total, used uint64, err error)
 }
 
-// liveFS is the machine's own file system.
+// liveFS is the machine's own file system. On Linux it also answers
+// DiskUsage (collect_linux.go), keeping gopsutil out of the other OS
+// builds.
 type liveFS struct{ fs.FS }
-
-// DiskUsage asks the kernel (statfs) through gopsutil.
-func (liveFS) DiskUsage(ctx context.Context, mountpoint string) (uint64, uint64, error) {
-	u, err := disk.UsageWithContext(ctx, mountpoint)
-	if err != nil {
-		return 0, 0, err
-	}
-	return u.Total, u.Used, nil
-}
 
 // isLive reports whether env reads the machine the agent runs on (as
 // opposed to a recorded one), for the few facts that are not in any file.
