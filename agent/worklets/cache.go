@@ -178,3 +178,62 @@ func (c *Cache) Store(a protocol.Assignment, doc []byte, keys []ed25519.PublicKe
 	}
 	return &Bundle{Assignment: a, Dir: dir, ManifestSHA256: manSHA, ModuleSHA256: modSHA}, nil
 }
+
+// VerifyDir checks a bundle directory (worklet.toml, the module it names,
+// and the signature from sig or, when sig is empty, DIR/bundle.json) against
+// the trusted keys: `amagent worklet verify DIR`.
+func VerifyDir(dir, sig string, keys []ed25519.PublicKey) (*Bundle, error) {
+	manifest, err := os.ReadFile(filepath.Join(dir, "worklet.toml"))
+	if err != nil {
+		return nil, err
+	}
+	var m struct {
+		Name    string `toml:"name"`
+		Version string `toml:"version"`
+		Kind    string `toml:"kind"`
+	}
+	if _, err := toml.Decode(string(manifest), &m); err != nil {
+		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, "worklet.toml"), err)
+	}
+	file, err := moduleFile(manifest)
+	if err != nil {
+		return nil, err
+	}
+	module, err := os.ReadFile(filepath.Join(dir, file))
+	if err != nil {
+		return nil, err
+	}
+	if sig == "" {
+		mb, err := os.ReadFile(filepath.Join(dir, "bundle.json"))
+		if err != nil {
+			return nil, fmt.Errorf("bundle %s@%s: no signature given and no bundle.json: %w", m.Name, m.Version, bundle.ErrUnsigned)
+		}
+		var mt meta
+		if err := json.Unmarshal(mb, &mt); err != nil {
+			return nil, fmt.Errorf("bundle %s@%s: bundle.json: %w", m.Name, m.Version, err)
+		}
+		sig = mt.Signature
+	}
+	a := protocol.Assignment{Name: m.Name, Version: m.Version, Kind: m.Kind}
+	manSHA, modSHA, err := verify(a, manifest, module, sig, keys)
+	if err != nil {
+		return nil, err
+	}
+	return &Bundle{Assignment: a, Dir: dir, ManifestSHA256: manSHA, ModuleSHA256: modSHA}, nil
+}
+
+// Cached returns the verified bundles of the given assignments that are in
+// the cache, and the reasons the others are not usable.
+func (c *Cache) Cached(as []protocol.Assignment, keys []ed25519.PublicKey) ([]*Bundle, []error) {
+	var out []*Bundle
+	var errs []error
+	for _, a := range as {
+		b, err := c.Load(a, keys)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s@%s: %w", a.Name, a.Version, err))
+			continue
+		}
+		out = append(out, b)
+	}
+	return out, errs
+}

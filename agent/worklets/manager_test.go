@@ -331,3 +331,32 @@ func TestFind(t *testing.T) {
 		t.Fatalf("unknown worklet: %v", err)
 	}
 }
+
+func TestVerifyDir(t *testing.T) {
+	p, pub := newPlatform(t)
+	_, otherPub := newPlatform(t)
+	m, _, _ := newManager(t, p, pub)
+	a := p.add("w", "1", "worklet", "", []byte(StatusCompliant))
+	m.SetAssignments([]protocol.Assignment{a})
+	m.Evaluate(t.Context(), nil)
+	dir, _ := m.Cache.dir(a)
+	if b, err := VerifyDir(dir, "", []ed25519.PublicKey{pub}); err != nil || b.Assignment.Name != "w" {
+		t.Fatalf("VerifyDir of a cached bundle: %v", err)
+	}
+	if _, err := VerifyDir(dir, "", []ed25519.PublicKey{otherPub}); err == nil || !strings.Contains(err.Error(), "does not verify") {
+		t.Fatalf("another key: %v", err)
+	}
+	if _, err := VerifyDir(dir, a.Signature, []ed25519.PublicKey{pub}); err != nil {
+		t.Fatalf("explicit signature: %v", err)
+	}
+	if err := osWriteFile(dir+"/worklet.wasm", []byte("changed")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := VerifyDir(dir, "", []ed25519.PublicKey{pub}); err == nil {
+		t.Fatal("a changed module verified")
+	}
+	bs, errs := m.Cache.Cached([]protocol.Assignment{a}, []ed25519.PublicKey{pub})
+	if len(bs) != 0 || len(errs) != 1 {
+		t.Fatalf("Cached after tampering: %d bundles, %v", len(bs), errs)
+	}
+}

@@ -7,7 +7,6 @@ import (
 	"io"
 
 	"github.com/amagent/amagent/agent/config"
-	"github.com/amagent/amagent/agent/daemon"
 	"github.com/amagent/amagent/agent/logging"
 	"github.com/amagent/amagent/agent/version"
 )
@@ -15,6 +14,10 @@ import (
 const usage = `usage:
   amagent run [--config FILE] [--foreground]   run the agent
   amagent config check [--config FILE]         validate a configuration file
+  amagent scan --once [--json] [--no-pending]  run a scan now and print it
+  amagent scan --record FILE [--worklet DIR]... record a scan for worklet tests
+  amagent worklet test DIR [--scan FILE] [--phase evaluate|remediate] [--json]
+  amagent worklet verify DIR [--key KEY]...    check a bundle's signature
   amagent version                              print the version
 `
 
@@ -35,6 +38,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return usageError{"want: amagent config check [--config FILE]"}
 		}
 		return configCheck(args[2:], stdout, stderr)
+	case "scan":
+		return scanCommand(ctx, args[1:], stdout, stderr)
+	case "worklet":
+		return workletCommand(ctx, args[1:], stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "amagent", version.Version)
 		return nil
@@ -90,10 +97,11 @@ func runAgent(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	defer closer.Close()
-	d, err := daemon.New(daemon.Options{Config: cfg, Log: log})
+	d, cleanup, err := newDaemon(ctx, cfg, log)
 	if err != nil {
 		log.Error("agent cannot start", "error", err)
 		return err
 	}
+	defer cleanup()
 	return d.Run(ctx)
 }

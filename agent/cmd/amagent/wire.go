@@ -1,0 +1,140 @@
+package main
+
+import (
+	"context"
+	"crypto/ed25519"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"runtime"
+
+	"github.com/amagent/amagent/agent/bundle"
+	"github.com/amagent/amagent/agent/command"
+	"github.com/amagent/amagent/agent/config"
+	"github.com/amagent/amagent/agent/daemon"
+	"github.com/amagent/amagent/agent/protocol"
+	"github.com/amagent/amagent/agent/scan"
+	"github.com/amagent/amagent/agent/sysexec"
+	"github.com/amagent/amagent/agent/updates"
+	"github.com/amagent/amagent/agent/worklets"
+	"github.com/amagent/amagent/host"
+)
+
+// trustedKeys parses [worklets] trusted_keys.
+func trustedKeys(cfg config.Config) ([]ed25519.PublicKey, error) {
+	var keys []ed25519.PublicKey
+	for i, k := range cfg.Worklets.TrustedKeys {
+		pub, err := bundle.ParsePublicKey(k)
+		if err != nil {
+			return nil, fmt.Errorf("worklets.trusted_keys[%d]: %w", i, err)
+		}
+		keys = append(keys, pub)
+	}
+	return keys, nil
+}
+
+// sandboxLimits is the [sandbox] section as the engine's caps.
+func sandboxLimits(cfg config.Config) host.Limits {
+	return host.Limits{
+		MaxMemory:    cfg.Sandbox.MaxMemoryBytes(),
+		MaxTimeout:   cfg.Sandbox.MaxTimeout,
+		MaxOutput:    int(cfg.Sandbox.MaxOutputBytes()),
+		MaxExecCalls: cfg.Sandbox.MaxExecCalls,
+	}
+}
+
+// scanEnv is the live collector environment with the [scan] settings.
+func scanEnv(cfg config.Config) *scan.Env {
+	env := scan.LiveEnv()
+	if cfg.Scan.AWSEndpoint != "" {
+		env.AWSEndpoint = cfg.Scan.AWSEndpoint
+	}
+	if cfg.Scan.Timeout > 0 {
+		env.Timeout = cfg.Scan.Timeout
+	}
+	return env
+}
+
+// newDaemon wires the agent: the check-in daemon, the scan and its
+// scheduler, the wazero engine and the assigned worklets, InstallUpdate.
+// The returned cleanup closes the engine.
+func newDaemon(ctx context.Context, cfg config.Config, log *slog.Logger) (*daemon.Daemon, func(), error) {
+	keys, err := trustedKeys(cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	engine, err := host.NewEngine(ctx, host.Options{
+		CacheDir: filepath.Join(cfg.StateDir, "wasm-cache"),
+		Limits:   sandboxLimits(cfg),
+		Log:      log,
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("starting the wasm engine: %w", err)
+	}
+	cleanup := func() { engine.Close(context.Background()) }
+
+	scanner := &scan.Scanner{Env: scanEnv(cfg), Log: log}
+	mgr := &worklets.Manager{
+		Log:         log,
+		Cache:       &worklets.Cache{Dir: filepath.Join(cfg.StateDir, "bundles")},
+		TrustedKeys: keys,
+		Sandbox:     &worklets.HostSandbox{Engine: engine},
+		Collect: func(ctx context.Context) ([]byte, error) {
+			return json.Marshal(scanner.Collect(ctx))
+		},
+	}
+	scanner.Evaluate = mgr.Evaluate
+	installer := &updates.Installer{Log: log, Exec: sysexec.Run, FS: os.DirFS("/"), GOOS: runtime.GOOS, DryRun: cfg.DryRun}
+
+	var d *daemon.Daemon
+	var sched *scan.Scheduler
+	d, err = daemon.New(daemon.Options{
+		Config:   cfg,
+		Log:      log,
+		Handlers: []command.Handler{scanner.ExecHandler(), installer.Handler()},
+		OnConfig: func(pc protocol.Config) {
+			if pc.ScanInterval != 0 {
+				sched.SetInterval(pc.ScanInterval)
+			}
+			mgr.SetAssignments(pc.Worklets)
+		},
+	})
+	if err != nil {
+		cleanup()
+		return nil, nil, err
+	}
+	mgr.Fetch = d.Fetch
+	mgr.Store = d.Store()
+	sched = scan.NewScheduler(scanner, d.Store(), d.ReportScan)
+	sched.Log = log
+	mgr.Install = func(ctx context.Context, names []string) error {
+		res := d.Processor().Execute(ctx, command.Command{Type: protocol.CmdInstallUpdate, Params: names})
+		if res.Status != protocol.StatusOK {
+			return fmt.Errorf("%s", res.Error)
+		}
+		return nil
+	}
+	mgr.Rescan = func() {
+		go func() {
+			if _, err := sched.ScanNow(ctx, "updates installed"); err != nil {
+				log.Warn("rescan after installing updates failed", "error", err.Error())
+			}
+		}()
+	}
+	for _, h := range []command.Handler{
+		sched.ScanHandler(),
+		host.RunWorkletHandler(engine, mgr.Find),
+	} {
+		if err := d.AddHandler(h); err != nil {
+			cleanup()
+			return nil, nil, err
+		}
+	}
+	if err := d.AddService(sched.Run); err != nil {
+		cleanup()
+		return nil, nil, err
+	}
+	return d, cleanup, nil
+}
