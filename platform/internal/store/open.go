@@ -64,6 +64,10 @@ func OpenSQLite(ctx context.Context, dir string) (Store, error) {
 		s.Close()
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
+	if err := s.prepare(ctx); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
 	return s, nil
 }
 
@@ -84,6 +88,10 @@ func OpenPostgres(ctx context.Context, dbURL string) (Store, error) {
 	}
 	s := &sqlStore{d: postgresDialect, w: db, r: db}
 	if err := s.migrate(ctx); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("postgres: %w", err)
+	}
+	if err := s.prepare(ctx); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("postgres: %w", err)
 	}

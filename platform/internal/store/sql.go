@@ -107,10 +107,48 @@ var migrations = [][]string{
 type sqlStore struct {
 	d    dialect
 	w, r *sql.DB
+
+	// Prepared statements of the check-in hot path (parsing SQL costs
+	// more than running these queries).
+	authStmt, infoStmt, claimStmt *sql.Stmt
+}
+
+const (
+	authQuery = `SELECT id, token_hash FROM devices WHERE uuid = ?`
+	infoQuery = `SELECT d.group_id, g.scan_interval, g.version,
+		CASE WHEN EXISTS (SELECT 1 FROM commands c WHERE c.device_id = d.id AND c.done_at = 0 AND c.offered_at < ?) THEN 1 ELSE 0 END
+		FROM devices d JOIN device_groups g ON g.id = d.group_id WHERE d.id = ?`
+	// One statement: on PostgreSQL the row lock with SKIP LOCKED (and the
+	// re-check of the WHERE clause after a concurrent update) gives a
+	// command to one replica; on SQLite the single writer serializes it.
+	claimQuery = `UPDATE commands SET offered_at = ?, offers = offers + 1
+		WHERE id = (SELECT id FROM commands WHERE device_id = ? AND done_at = 0 AND offered_at < ?
+			ORDER BY id LIMIT 1{{SKIP}})
+		RETURNING id, command, params, offers`
+)
+
+func (s *sqlStore) prepare(ctx context.Context) error {
+	var err error
+	if s.authStmt, err = s.r.PrepareContext(ctx, s.q(authQuery)); err != nil {
+		return fmt.Errorf("prepare: %w", err)
+	}
+	if s.infoStmt, err = s.r.PrepareContext(ctx, s.q(infoQuery)); err != nil {
+		return fmt.Errorf("prepare: %w", err)
+	}
+	if s.claimStmt, err = s.w.PrepareContext(ctx, s.q(strings.Replace(claimQuery, "{{SKIP}}", s.d.skipLocked, 1))); err != nil {
+		return fmt.Errorf("prepare: %w", err)
+	}
+	return nil
 }
 
 func (s *sqlStore) Close() error {
-	err := s.w.Close()
+	var err error
+	for _, st := range []*sql.Stmt{s.authStmt, s.infoStmt, s.claimStmt} {
+		if st != nil {
+			err = errors.Join(err, st.Close())
+		}
+	}
+	err = errors.Join(err, s.w.Close())
 	if s.r != s.w {
 		err = errors.Join(err, s.r.Close())
 	}
@@ -262,7 +300,7 @@ func (s *sqlStore) RegisterDevices(ctx context.Context, devs []NewDevice, now ti
 
 func (s *sqlStore) DeviceAuth(ctx context.Context, id string) (DeviceAuth, error) {
 	var a DeviceAuth
-	err := s.r.QueryRowContext(ctx, s.q(`SELECT id, token_hash FROM devices WHERE uuid = ?`), id).Scan(&a.ID, &a.TokenHash)
+	err := s.authStmt.QueryRowContext(ctx, id).Scan(&a.ID, &a.TokenHash)
 	if errors.Is(err, sql.ErrNoRows) {
 		return a, fmt.Errorf("device %s: %w", id, ErrNotFound)
 	}
@@ -307,10 +345,7 @@ func (s *sqlStore) RecordCheckins(ctx context.Context, cs []Checkin) error {
 func (s *sqlStore) CheckinInfo(ctx context.Context, deviceID int64, now time.Time, timeout time.Duration) (CheckinInfo, error) {
 	var ci CheckinInfo
 	var has int
-	err := s.r.QueryRowContext(ctx, s.q(`SELECT d.group_id, g.scan_interval, g.version,
-		CASE WHEN EXISTS (SELECT 1 FROM commands c WHERE c.device_id = d.id AND c.done_at = 0 AND c.offered_at < ?) THEN 1 ELSE 0 END
-		FROM devices d JOIN device_groups g ON g.id = d.group_id WHERE d.id = ?`),
-		ms(now.Add(-timeout)), deviceID).Scan(&ci.GroupID, &ci.ScanInterval, &ci.GroupVersion, &has)
+	err := s.infoStmt.QueryRowContext(ctx, ms(now.Add(-timeout)), deviceID).Scan(&ci.GroupID, &ci.ScanInterval, &ci.GroupVersion, &has)
 	if errors.Is(err, sql.ErrNoRows) {
 		return ci, fmt.Errorf("device %d: %w", deviceID, ErrNotFound)
 	}
@@ -322,15 +357,9 @@ func (s *sqlStore) CheckinInfo(ctx context.Context, deviceID int64, now time.Tim
 }
 
 func (s *sqlStore) ClaimCommand(ctx context.Context, deviceID int64, now time.Time, timeout time.Duration) (Command, bool, error) {
-	// One statement: on PostgreSQL the row lock with SKIP LOCKED (and the
-	// re-check of the WHERE clause after a concurrent update) gives a
-	// command to one replica; on SQLite the single writer serializes it.
 	var c Command
 	var params string
-	err := s.w.QueryRowContext(ctx, s.q(`UPDATE commands SET offered_at = ?, offers = offers + 1
-		WHERE id = (SELECT id FROM commands WHERE device_id = ? AND done_at = 0 AND offered_at < ?
-			ORDER BY id LIMIT 1`+s.d.skipLocked+`)
-		RETURNING id, command, params, offers`), ms(now), deviceID, ms(now.Add(-timeout))).Scan(&c.ID, &c.Command, &params, &c.Offers)
+	err := s.claimStmt.QueryRowContext(ctx, ms(now), deviceID, ms(now.Add(-timeout))).Scan(&c.ID, &c.Command, &params, &c.Offers)
 	if errors.Is(err, sql.ErrNoRows) {
 		return c, false, nil
 	}
