@@ -62,7 +62,7 @@ func ScanCommand(ctx context.Context, args []string, stdout, stderr io.Writer) i
 			return 1
 		}
 	} else {
-		writeSummary(stdout, doc)
+		writeSummary(stdout, doc, env.SkipPending)
 	}
 	if len(doc.Errors) > 0 {
 		return 1
@@ -71,7 +71,7 @@ func ScanCommand(ctx context.Context, args []string, stdout, stderr io.Writer) i
 }
 
 // writeSummary prints a human summary of a scan document.
-func writeSummary(w io.Writer, d *scandoc.Document) {
+func writeSummary(w io.Writer, d *scandoc.Document, skippedPending bool) {
 	p := func(format string, a ...any) { fmt.Fprintf(w, format+"\n", a...) }
 	p("Host:       %s", d.Hostname)
 	p("OS:         %s (%s %s, kernel %s, %s)", orDash(d.OS.PrettyName), d.OS.ID, d.OS.Version, d.OS.Kernel, d.OS.Architecture)
@@ -103,7 +103,11 @@ func writeSummary(w io.Writer, d *scandoc.Document) {
 			sec++
 		}
 	}
-	p("Patches:    %d installed updates, %d pending (%d security)", len(d.Patches), len(d.PendingUpdates), sec)
+	if skippedPending {
+		p("Patches:    %d installed updates, pending updates not checked (--no-pending)", len(d.Patches))
+	} else {
+		p("Patches:    %d installed updates, %d pending (%d security)", len(d.Patches), len(d.PendingUpdates), sec)
+	}
 	if d.RebootRequired {
 		p("Reboot:     required: %s", strings.Join(d.Reboot.Reasons, "; "))
 	} else {

@@ -45,17 +45,24 @@ func ParseDpkgLog(b []byte, loc *time.Location) ([]DpkgUpgrade, error) {
 		if len(line) == 0 {
 			continue
 		}
-		if len(line) < len(dpkgLogTime)+2 {
-			bad++
-			continue
-		}
-		ts, err := time.ParseInLocation(dpkgLogTime, string(line[:len(dpkgLogTime)]), loc)
-		if err != nil {
+		if len(line) < len(dpkgLogTime)+2 || !looksLikeLogTime(line) {
 			bad++
 			continue
 		}
 		good++
-		f := strings.Fields(string(line[len(dpkgLogTime)+1:]))
+		rest := line[len(dpkgLogTime)+1:]
+		// Most lines are neither an upgrade nor an install: skip them
+		// before paying for field splitting and time parsing.
+		if !bytes.HasPrefix(rest, []byte("upgrade ")) && !bytes.HasPrefix(rest, []byte("status installed ")) {
+			continue
+		}
+		ts, err := time.ParseInLocation(dpkgLogTime, string(line[:len(dpkgLogTime)]), loc)
+		if err != nil {
+			good--
+			bad++
+			continue
+		}
+		f := strings.Fields(string(rest))
 		switch {
 		case len(f) == 4 && f[0] == "upgrade":
 			name, arch, _ := strings.Cut(f[1], ":")
@@ -85,4 +92,23 @@ func ParseDpkgLog(b []byte, loc *time.Location) ([]DpkgUpgrade, error) {
 		return nil, fmt.Errorf("dpkg.log: none of %d lines starts with a \"YYYY-MM-DD hh:mm:ss\" timestamp", bad)
 	}
 	return out, nil
+}
+
+// looksLikeLogTime checks the shape "dddd-dd-dd dd:dd:dd " cheaply.
+func looksLikeLogTime(b []byte) bool {
+	const shape = "dddd-dd-dd dd:dd:dd "
+	if len(b) < len(shape) {
+		return false
+	}
+	for i := 0; i < len(shape); i++ {
+		c := b[i]
+		if shape[i] == 'd' {
+			if c < '0' || c > '9' {
+				return false
+			}
+		} else if c != shape[i] {
+			return false
+		}
+	}
+	return true
 }
