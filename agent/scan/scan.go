@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"runtime"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -78,7 +79,7 @@ func isLive(env *Env) bool {
 // Scanner runs the collectors in order, each as an execCmd command through
 // the command processor, and assembles the scan document.
 type Scanner struct {
-	Env *Env
+	Env *Env // nil means the live machine (LiveEnv)
 	Log *slog.Logger // nil discards
 	// Collectors to run; nil means the built-in table, Collectors().
 	Collectors []Collector
@@ -88,6 +89,16 @@ type Scanner struct {
 	// NewID makes scan ids; nil means random UUIDs.
 	NewID func() string
 }
+
+func (s *Scanner) env() *Env {
+	if s.Env == nil {
+		return defaultEnv()
+	}
+	return s.Env
+}
+
+// defaultEnv is the live Env of a Scanner made without one.
+var defaultEnv = sync.OnceValue(LiveEnv)
 
 func (s *Scanner) collectors() []Collector {
 	if s.Collectors != nil {
@@ -104,15 +115,15 @@ func (s *Scanner) log() *slog.Logger {
 }
 
 func (s *Scanner) now() time.Time {
-	if s.Env != nil && s.Env.Now != nil {
-		return s.Env.Now()
+	if e := s.env(); e.Now != nil {
+		return e.Now()
 	}
 	return time.Now()
 }
 
 func (s *Scanner) timeout() time.Duration {
-	if s.Env != nil && s.Env.Timeout > 0 {
-		return s.Env.Timeout
+	if e := s.env(); e.Timeout > 0 {
+		return e.Timeout
 	}
 	return DefaultTimeout
 }
@@ -206,6 +217,7 @@ func (s *Scanner) find(name string) (Collector, bool) {
 // context (a hung file system) cannot hold up the scan; its late answer is
 // dropped.
 func (s *Scanner) runOne(ctx context.Context, c Collector) (Part, error) {
+	env := s.env()
 	timeout := s.timeout()
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
@@ -220,7 +232,7 @@ func (s *Scanner) runOne(ctx context.Context, c Collector) (Part, error) {
 				done <- result{nil, fmt.Errorf("%s panicked: %v", c.Name, r)}
 			}
 		}()
-		p, err := c.Run(ctx, s.Env)
+		p, err := c.Run(ctx, env)
 		done <- result{p, err}
 	}()
 	select {

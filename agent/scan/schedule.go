@@ -157,7 +157,7 @@ func (s *Scheduler) currentBoot(ctx context.Context) (scandoc.Boot, error) {
 	if s.Boot != nil {
 		return s.Boot(ctx)
 	}
-	return platform.Boot(ctx, s.Scanner.Env)
+	return platform.Boot(ctx, s.Scanner.env())
 }
 
 func (s *Scheduler) loadState() (scanState, bool) {
@@ -268,6 +268,11 @@ func (s *Scheduler) scanOnce(ctx context.Context, reason string) (protocol.ScanR
 	if err != nil {
 		s.log().Error("scan failed", "reason", reason, "error", err.Error())
 		return rep, err
+	}
+	if ctx.Err() != nil {
+		// Cut short by shutdown: neither recorded nor reported, so the
+		// next start scans again.
+		return rep, fmt.Errorf("scan interrupted: %w", ctx.Err())
 	}
 	st := scanState{LastScan: time.Now().UTC()}
 	if b, berr := s.currentBoot(ctx); berr == nil {
