@@ -79,7 +79,7 @@ func isLive(env *Env) bool {
 // Scanner runs the collectors in order, each as an execCmd command through
 // the command processor, and assembles the scan document.
 type Scanner struct {
-	Env *Env // nil means the live machine (LiveEnv)
+	Env *Env         // nil means the live machine (LiveEnv)
 	Log *slog.Logger // nil discards
 	// Collectors to run; nil means the built-in table, Collectors().
 	Collectors []Collector
