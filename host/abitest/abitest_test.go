@@ -171,7 +171,7 @@ var commandCode = map[string]int{
 	"compliant": 0, "succeeded": 0,
 	"non-compliant": 1, "failed": 1,
 	"not-applicable": 2,
-	"error": 3,
+	"error":          3,
 }
 
 // moduleCode is the module's exit code behind a non-error status.
