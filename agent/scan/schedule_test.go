@@ -251,3 +251,41 @@ func TestSchedulerCoalesces(t *testing.T) {
 		}
 	})
 }
+
+func TestSchedulerCorruptStateScansAsAfterBoot(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		store := state.NewMemStore()
+		store.Write(StateKey, []byte("{not json"))
+		r := newRig(store, "boot-A")
+		stop := r.start(t)
+		defer stop()
+		synctest.Wait()
+		if got := r.reasons(); len(got) != 1 || got[0] != ReasonBoot {
+			t.Errorf("corrupt state: scans %v, want a boot scan", got)
+		}
+	})
+}
+
+// TestSchedulerShutdownMidScan: a scan cut short by shutdown is neither
+// reported nor recorded, so the next start scans again.
+func TestSchedulerShutdownMidScan(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		store := state.NewMemStore()
+		r := newRig(store, "boot-A")
+		hold := make(chan struct{})
+		r.hold = hold
+		stop := r.start(t)
+		synctest.Wait() // boot scan running, held
+		go func() {
+			synctest.Wait()
+			close(hold)
+		}()
+		stop()
+		if got := r.reasons(); len(got) != 0 {
+			t.Errorf("an interrupted scan was reported: %v", got)
+		}
+		if _, err := store.Read(StateKey); !state.IsNotExist(err) {
+			t.Errorf("an interrupted scan was recorded (err %v)", err)
+		}
+	})
+}
