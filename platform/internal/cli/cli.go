@@ -309,7 +309,7 @@ func (a *app) results(ctx context.Context, args []string) error {
 	var rep struct {
 		Results []struct {
 			Name, Version, Phase, Status, Message, Error string
-			DurationMS                                    int64 `json:"duration_ms"`
+			DurationMS                                   int64 `json:"duration_ms"`
 		} `json:"results"`
 	}
 	if json.Unmarshal(sc.Report, &rep) == nil && len(rep.Results) > 0 {

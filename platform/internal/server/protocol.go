@@ -48,7 +48,6 @@ func (s *Server) enroll(w http.ResponseWriter, r *http.Request) {
 		s.dbError(w, r, err)
 		return
 	}
-	s.cacheAuth(id.String(), devID, hash)
 	s.log.Info("device enrolled", "device_uuid", id.String(), "hostname", req.Hostname, "device_id", devID)
 	writeJSON(w, http.StatusOK, protocol.EnrollResponse{DeviceToken: tok})
 }
@@ -72,31 +71,35 @@ func truncate(s string, n int) string {
 	return s
 }
 
-func (s *Server) cacheAuth(id string, devID int64, hash [32]byte) {
-	s.authMu.Lock()
-	if len(s.auth) >= authCacheMax {
-		s.auth = map[string]authEntry{}
+// credentials returns the request's device UUID and the SHA-256 of its
+// token; on failure it has answered 401.
+func credentials(w http.ResponseWriter, r *http.Request) (string, [32]byte, bool) {
+	tok, ok := strings.CutPrefix(r.Header.Get(protocol.HeaderAuthorization), "Bearer ")
+	id := r.Header.Get(protocol.HeaderDeviceUUID)
+	if !ok || tok == "" || id == "" {
+		writeError(w, http.StatusUnauthorized, "missing device credentials (Authorization: Bearer and X-Device-UUID)")
+		return "", [32]byte{}, false
 	}
-	s.auth[id] = authEntry{id: devID, hash: hash, at: s.cfg.Now()}
-	s.authMu.Unlock()
+	return id, sha256.Sum256([]byte(tok)), true
+}
+
+// tokenMatches compares a token's hash with the stored hex hash in
+// constant time; on mismatch it answers 401.
+func tokenMatches(w http.ResponseWriter, hash [32]byte, stored string) bool {
+	want, err := hex.DecodeString(stored)
+	if err != nil || subtle.ConstantTimeCompare(hash[:], want) != 1 {
+		writeError(w, http.StatusUnauthorized, "wrong device token: enroll again")
+		return false
+	}
+	return true
 }
 
 // device authenticates the request's device and returns its id; on failure
 // it has answered 401.
 func (s *Server) device(w http.ResponseWriter, r *http.Request) (int64, bool) {
-	tok, ok := strings.CutPrefix(r.Header.Get(protocol.HeaderAuthorization), "Bearer ")
-	id := r.Header.Get(protocol.HeaderDeviceUUID)
-	if !ok || tok == "" || id == "" {
-		writeError(w, http.StatusUnauthorized, "missing device credentials (Authorization: Bearer and X-Device-UUID)")
+	id, hash, ok := credentials(w, r)
+	if !ok {
 		return 0, false
-	}
-	hash := sha256.Sum256([]byte(tok))
-	now := s.cfg.Now()
-	s.authMu.RLock()
-	e, hit := s.auth[id]
-	s.authMu.RUnlock()
-	if hit && now.Sub(e.at) < authCacheTTL && subtle.ConstantTimeCompare(hash[:], e.hash[:]) == 1 {
-		return e.id, true
 	}
 	a, err := s.st.DeviceAuth(r.Context(), id)
 	if errors.Is(err, store.ErrNotFound) {
@@ -107,29 +110,42 @@ func (s *Server) device(w http.ResponseWriter, r *http.Request) (int64, bool) {
 		s.dbError(w, r, err)
 		return 0, false
 	}
-	want, err := hex.DecodeString(a.TokenHash)
-	if err != nil || subtle.ConstantTimeCompare(hash[:], want) != 1 {
-		writeError(w, http.StatusUnauthorized, "wrong device token: enroll again")
+	if !tokenMatches(w, hash, a.TokenHash) {
 		return 0, false
 	}
-	s.cacheAuth(id, a.ID, hash)
 	return a.ID, true
 }
 
 var tzPattern = regexp.MustCompile(`^[+-](0[0-9]|1[0-4])[0-5][0-9]$`)
 
 func (s *Server) checkin(w http.ResponseWriter, r *http.Request) {
-	devID, ok := s.device(w, r)
+	// One query authenticates the device and reads what the answer needs.
+	devUUID, hash, ok := credentials(w, r)
 	if !ok {
 		return
 	}
+	now := s.cfg.Now()
+	ctx := r.Context()
+	info, err := s.st.CheckinInfo(ctx, devUUID, now, s.cfg.CommandTimeout)
+	if errors.Is(err, store.ErrNotFound) {
+		writeError(w, http.StatusUnauthorized, "unknown device: enroll again")
+		return
+	}
+	if err != nil {
+		s.dbError(w, r, err)
+		return
+	}
+	if !tokenMatches(w, hash, info.TokenHash) {
+		return
+	}
+	devID := info.DeviceID
 	r.Body = http.MaxBytesReader(w, r.Body, maxCheckinBody)
 	if _, err := io.Copy(io.Discard, r.Body); err != nil {
 		writeError(w, http.StatusRequestEntityTooLarge, "check-in body is too large")
 		return
 	}
 	q := r.URL.Query()
-	c := store.Checkin{DeviceID: devID, AgentVersion: q.Get("ver"), TZ: q.Get("tz"), At: s.cfg.Now()}
+	c := store.Checkin{DeviceID: devID, AgentVersion: q.Get("ver"), TZ: q.Get("tz"), At: now}
 	if v := q.Get("uptime"); v != "" {
 		n, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || n < 0 {
@@ -150,12 +166,6 @@ func (s *Server) checkin(w http.ResponseWriter, r *http.Request) {
 	s.pending[devID] = c
 	s.pendMu.Unlock()
 
-	ctx := r.Context()
-	info, err := s.st.CheckinInfo(ctx, devID, c.At, s.cfg.CommandTimeout)
-	if err != nil {
-		s.dbError(w, r, err)
-		return
-	}
 	resp := protocol.CheckinResponse{Command: protocol.CmdNop, Params: protocol.Params{}}
 	if info.HasCommand {
 		cmd, ok, err := s.st.ClaimCommand(ctx, devID, c.At, s.cfg.CommandTimeout)

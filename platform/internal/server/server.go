@@ -29,8 +29,6 @@ const (
 	DefaultCheckinInterval = time.Hour
 	DefaultCommandTimeout  = 10 * time.Minute
 	DefaultFlushInterval   = time.Second
-	authCacheTTL           = time.Minute
-	authCacheMax           = 2_000_000
 )
 
 // Body size limits per endpoint.
@@ -69,9 +67,6 @@ type Server struct {
 	accessHash atomic.Pointer[[]byte] // sha256 of the access key
 	adminHash  atomic.Pointer[[]byte] // sha256 of the admin token
 
-	authMu sync.RWMutex
-	auth   map[string]authEntry // by device UUID
-
 	cfgMu    sync.RWMutex
 	groupCfg map[int64]groupEntry
 
@@ -80,12 +75,6 @@ type Server struct {
 
 	pendMu  sync.Mutex
 	pending map[int64]store.Checkin
-}
-
-type authEntry struct {
-	id   int64
-	hash [32]byte
-	at   time.Time
 }
 
 type groupEntry struct {
@@ -116,7 +105,6 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	s := &Server{
 		cfg: cfg, st: cfg.Store, log: cfg.Logger,
-		auth:     map[string]authEntry{},
 		groupCfg: map[int64]groupEntry{},
 		bundles:  map[string][]byte{},
 		pending:  map[int64]store.Checkin{},

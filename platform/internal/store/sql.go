@@ -115,9 +115,9 @@ type sqlStore struct {
 
 const (
 	authQuery = `SELECT id, token_hash FROM devices WHERE uuid = ?`
-	infoQuery = `SELECT d.group_id, g.scan_interval, g.version,
+	infoQuery = `SELECT d.id, d.token_hash, d.group_id, g.scan_interval, g.version,
 		CASE WHEN EXISTS (SELECT 1 FROM commands c WHERE c.device_id = d.id AND c.done_at = 0 AND c.offered_at < ?) THEN 1 ELSE 0 END
-		FROM devices d JOIN device_groups g ON g.id = d.group_id WHERE d.id = ?`
+		FROM devices d JOIN device_groups g ON g.id = d.group_id WHERE d.uuid = ?`
 	// One statement: on PostgreSQL the row lock with SKIP LOCKED (and the
 	// re-check of the WHERE clause after a concurrent update) gives a
 	// command to one replica; on SQLite the single writer serializes it.
@@ -342,15 +342,15 @@ func (s *sqlStore) RecordCheckins(ctx context.Context, cs []Checkin) error {
 	return tx.Commit()
 }
 
-func (s *sqlStore) CheckinInfo(ctx context.Context, deviceID int64, now time.Time, timeout time.Duration) (CheckinInfo, error) {
+func (s *sqlStore) CheckinInfo(ctx context.Context, deviceUUID string, now time.Time, timeout time.Duration) (CheckinInfo, error) {
 	var ci CheckinInfo
 	var has int
-	err := s.infoStmt.QueryRowContext(ctx, ms(now.Add(-timeout)), deviceID).Scan(&ci.GroupID, &ci.ScanInterval, &ci.GroupVersion, &has)
+	err := s.infoStmt.QueryRowContext(ctx, ms(now.Add(-timeout)), deviceUUID).Scan(&ci.DeviceID, &ci.TokenHash, &ci.GroupID, &ci.ScanInterval, &ci.GroupVersion, &has)
 	if errors.Is(err, sql.ErrNoRows) {
-		return ci, fmt.Errorf("device %d: %w", deviceID, ErrNotFound)
+		return ci, fmt.Errorf("device %s: %w", deviceUUID, ErrNotFound)
 	}
 	if err != nil {
-		return ci, fmt.Errorf("check-in info for device %d: %w", deviceID, err)
+		return ci, fmt.Errorf("check-in info for device %s: %w", deviceUUID, err)
 	}
 	ci.HasCommand = has == 1
 	return ci, nil

@@ -77,8 +77,11 @@ type Checkin struct {
 	At           time.Time
 }
 
-// CheckinInfo is what a check-in answer is built from.
+// CheckinInfo is what a check-in is authenticated and answered from, read
+// in one query.
 type CheckinInfo struct {
+	DeviceID     int64
+	TokenHash    string
 	GroupID      int64
 	ScanInterval int
 	GroupVersion int64
@@ -161,9 +164,10 @@ type Store interface {
 	DeviceAuth(ctx context.Context, uuid string) (DeviceAuth, error)
 	// RecordCheckins stores the reported state of a batch of check-ins.
 	RecordCheckins(ctx context.Context, cs []Checkin) error
-	// CheckinInfo returns the device's group settings and whether a command
-	// is waiting (queued, or offered longer ago than the timeout).
-	CheckinInfo(ctx context.Context, deviceID int64, now time.Time, timeout time.Duration) (CheckinInfo, error)
+	// CheckinInfo returns, in one query, the device's id and token hash, its
+	// group settings and whether a command is waiting (queued, or offered
+	// longer ago than the timeout).
+	CheckinInfo(ctx context.Context, deviceUUID string, now time.Time, timeout time.Duration) (CheckinInfo, error)
 	// ClaimCommand hands the device's oldest waiting command to exactly one
 	// caller, marking it offered at now; ok is false when there is none.
 	ClaimCommand(ctx context.Context, deviceID int64, now time.Time, timeout time.Duration) (cmd Command, ok bool, err error)

@@ -73,6 +73,9 @@ func testEnroll(t *testing.T, ss []Store) {
 	if _, err := s.DeviceAuth(ctx, uuid.NewString()); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("unknown device: %v", err)
 	}
+	if _, err := s.CheckinInfo(ctx, uuid.NewString(), t0, time.Minute); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("unknown device: %v", err)
+	}
 	d, err := s.FindDevice(ctx, "web1-renamed")
 	if err != nil || d.UUID != u || d.Group != DefaultGroup || !d.FirstSeen.Equal(t0) {
 		t.Fatalf("FindDevice by hostname = %+v, %v", d, err)
@@ -111,10 +114,10 @@ func testSettings(t *testing.T, ss []Store) {
 
 func testCommands(t *testing.T, ss []Store) {
 	s, ctx := ss[0], t.Context()
-	dev, _ := enroll(t, s, "a")
+	dev, devUUID := enroll(t, s, "a")
 	other, _ := enroll(t, s, "b")
-	info, err := s.CheckinInfo(ctx, dev, t0, time.Minute)
-	if err != nil || info.HasCommand || info.ScanInterval != DefaultScanInterval {
+	info, err := s.CheckinInfo(ctx, devUUID, t0, time.Minute)
+	if err != nil || info.HasCommand || info.ScanInterval != DefaultScanInterval || info.DeviceID != dev || info.TokenHash != "hash-"+devUUID {
 		t.Fatalf("CheckinInfo before queue = %+v, %v", info, err)
 	}
 	id1, err := s.QueueCommand(ctx, dev, protocol.CmdExec, []string{"GetOS"}, t0)
@@ -122,7 +125,7 @@ func testCommands(t *testing.T, ss []Store) {
 		t.Fatal(err)
 	}
 	id2, _ := s.QueueCommand(ctx, dev, protocol.CmdScan, nil, t0)
-	if info, _ := s.CheckinInfo(ctx, dev, t0, time.Minute); !info.HasCommand {
+	if info, _ := s.CheckinInfo(ctx, devUUID, t0, time.Minute); !info.HasCommand {
 		t.Fatal("CheckinInfo does not see the queued command")
 	}
 	if _, ok, _ := s.ClaimCommand(ctx, other, t0, time.Minute); ok {
@@ -201,7 +204,7 @@ func testClaimRace(t *testing.T, ss []Store) {
 
 func testReoffer(t *testing.T, ss []Store) {
 	s, ctx := ss[0], t.Context()
-	dev, _ := enroll(t, s, "slow")
+	dev, devUUID := enroll(t, s, "slow")
 	id, _ := s.QueueCommand(ctx, dev, protocol.CmdScan, nil, t0)
 	timeout := 10 * time.Minute
 	if c, ok, _ := s.ClaimCommand(ctx, dev, t0, timeout); !ok || c.ID != id || c.Offers != 1 {
@@ -211,7 +214,7 @@ func testReoffer(t *testing.T, ss []Store) {
 		at   time.Duration
 		want bool
 	}{{time.Minute, false}, {timeout - time.Second, false}, {timeout + time.Second, true}} {
-		info, _ := s.CheckinInfo(ctx, dev, t0.Add(tc.at), timeout)
+		info, _ := s.CheckinInfo(ctx, devUUID, t0.Add(tc.at), timeout)
 		if info.HasCommand != tc.want {
 			t.Errorf("at +%v HasCommand = %v, want %v", tc.at, info.HasCommand, tc.want)
 		}
@@ -265,7 +268,7 @@ func testCheckinsScans(t *testing.T, ss []Store) {
 
 func testGroupsWorklets(t *testing.T, ss []Store) {
 	s, ctx := ss[0], t.Context()
-	dev, _ := enroll(t, s, "a")
+	dev, devUUID := enroll(t, s, "a")
 	if err := s.AddGroup(ctx, "servers", 6); err != nil {
 		t.Fatal(err)
 	}
@@ -309,7 +312,7 @@ func testGroupsWorklets(t *testing.T, ss []Store) {
 	if err := s.MoveDevice(ctx, dev, "servers"); err != nil {
 		t.Fatal(err)
 	}
-	info, _ := s.CheckinInfo(ctx, dev, t0, time.Minute)
+	info, _ := s.CheckinInfo(ctx, devUUID, t0, time.Minute)
 	if info.ScanInterval != 6 {
 		t.Fatalf("scan interval after move = %d", info.ScanInterval)
 	}
@@ -321,7 +324,7 @@ func testGroupsWorklets(t *testing.T, ss []Store) {
 	if err := s.SetScanInterval(ctx, "servers", 24); err != nil {
 		t.Fatal(err)
 	}
-	if info, _ := s.CheckinInfo(ctx, dev, t0, time.Minute); info.GroupVersion == before || info.ScanInterval != 24 {
+	if info, _ := s.CheckinInfo(ctx, devUUID, t0, time.Minute); info.GroupVersion == before || info.ScanInterval != 24 {
 		t.Fatalf("after set-interval: %+v (version before %d)", info, before)
 	}
 	groups, err := s.Groups(ctx)
