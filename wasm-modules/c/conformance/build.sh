@@ -4,4 +4,4 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 SDK=..
-clang --target=wasm32-wasi -O2 -g0 -Wall -Wextra -I "$SDK" -o worklet.wasm worklet.c
+clang --target=wasm32-wasi -O2 -g0 -s -Wall -Wextra -I "$SDK" -o worklet.wasm worklet.c

@@ -135,17 +135,131 @@ func Input() (*Document, error) {
 			inputErr = fmt.Errorf("reading the input document: %w", err)
 			return
 		}
-		var d Document
-		if err := json.Unmarshal(raw, &d); err != nil {
-			inputErr = fmt.Errorf("parsing the input document: %w", err)
-			return
-		}
-		if d.Params == nil {
-			d.Params = map[string]json.RawMessage{}
-		}
-		inputDoc = &d
+		inputDoc, inputErr = ParseDocument(raw)
 	})
 	return inputDoc, inputErr
+}
+
+// ParseDocument parses an input document. The scan is kept as raw JSON and
+// only checked for balanced structure: decoding a large scan (software
+// lists) with encoding/json costs tens of milliseconds in a wasm module,
+// and most worklets read a few facts instead.
+func ParseDocument(raw []byte) (*Document, error) {
+	d := &Document{}
+	i := skipSpace(raw, 0)
+	if i >= len(raw) || raw[i] != '{' {
+		return nil, errors.New("parsing the input document: not a JSON object")
+	}
+	i = skipSpace(raw, i+1)
+	for i < len(raw) && raw[i] != '}' {
+		kEnd, err := skipValue(raw, i)
+		if err != nil || raw[i] != '"' {
+			return nil, fmt.Errorf("parsing the input document: bad key at byte %d", i)
+		}
+		var key string
+		if err := json.Unmarshal(raw[i:kEnd], &key); err != nil {
+			return nil, fmt.Errorf("parsing the input document: bad key at byte %d: %w", i, err)
+		}
+		i = skipSpace(raw, kEnd)
+		if i >= len(raw) || raw[i] != ':' {
+			return nil, fmt.Errorf("parsing the input document: want ':' at byte %d", i)
+		}
+		vStart := skipSpace(raw, i+1)
+		vEnd, err := skipValue(raw, vStart)
+		if err != nil {
+			return nil, fmt.Errorf("parsing the input document: key %s: %w", key, err)
+		}
+		val := raw[vStart:vEnd]
+		var target any
+		switch key {
+		case "abi":
+			target = &d.ABI
+		case "phase":
+			target = &d.Phase
+		case "worklet":
+			target = &d.Worklet
+		case "params":
+			target = &d.Params
+		case "scan":
+			d.Scan = json.RawMessage(val)
+		}
+		if target != nil {
+			if err := json.Unmarshal(val, target); err != nil {
+				return nil, fmt.Errorf("parsing the input document: key %s: %w", key, err)
+			}
+		}
+		i = skipSpace(raw, vEnd)
+		if i < len(raw) && raw[i] == ',' {
+			i = skipSpace(raw, i+1)
+		} else if i >= len(raw) || raw[i] != '}' {
+			return nil, fmt.Errorf("parsing the input document: want ',' or '}' at byte %d", i)
+		}
+	}
+	if i >= len(raw) {
+		return nil, errors.New("parsing the input document: unexpected end")
+	}
+	if d.Params == nil {
+		d.Params = map[string]json.RawMessage{}
+	}
+	return d, nil
+}
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// skipValue returns the end of the JSON value at b[i]: strings with their
+// escapes, objects and arrays by nesting; scalars up to a delimiter.
+func skipValue(b []byte, i int) (int, error) {
+	if i >= len(b) {
+		return i, errors.New("unexpected end")
+	}
+	switch b[i] {
+	case '"':
+		for j := i + 1; j < len(b); j++ {
+			switch b[j] {
+			case '\\':
+				j++
+			case '"':
+				return j + 1, nil
+			}
+		}
+		return len(b), errors.New("unterminated string")
+	case '{', '[':
+		var stack []byte
+		for j := i; j < len(b); j++ {
+			switch c := b[j]; c {
+			case '"':
+				end, err := skipValue(b, j)
+				if err != nil {
+					return end, err
+				}
+				j = end - 1
+			case '{', '[':
+				stack = append(stack, c)
+			case '}', ']':
+				if len(stack) == 0 || (c == '}') != (stack[len(stack)-1] == '{') {
+					return j, fmt.Errorf("mismatched %c at byte %d", c, j)
+				}
+				stack = stack[:len(stack)-1]
+				if len(stack) == 0 {
+					return j + 1, nil
+				}
+			}
+		}
+		return len(b), errors.New("unterminated object or array")
+	}
+	j := i
+	for j < len(b) && b[j] != ',' && b[j] != '}' && b[j] != ']' && b[j] != ' ' && b[j] != '\n' && b[j] != '\t' && b[j] != '\r' {
+		j++
+	}
+	if j == i {
+		return j, fmt.Errorf("unexpected %q at byte %d", b[i], i)
+	}
+	return j, nil
 }
 
 // Param decodes parameter name into v (a *string, *int64, *bool, *[]string,

@@ -89,3 +89,28 @@ func TestNoHostOutsideWasip1(t *testing.T) {
 		t.Errorf("Exec: %v", err)
 	}
 }
+
+func TestParseDocument(t *testing.T) {
+	raw := []byte(` {"abi":1, "phase":"remediate","worklet":{"name":"w","version":"2"},
+		"scan":{"os":{"family":"linux","note":"a \"}]\\ b"},"software":[{"name":"x"},[]],"n":null},
+		"params":{"p":"v"}, "future":[1,{"a":"}"}]} `)
+	d, err := ParseDocument(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.ABI != 1 || d.Phase != PhaseRemediate || d.Worklet.Version != "2" || string(d.Params["p"]) != `"v"` {
+		t.Fatalf("document %+v", d)
+	}
+	var scan map[string]any
+	if err := json.Unmarshal(d.Scan, &scan); err != nil || scan["n"] != nil || len(scan) != 3 {
+		t.Fatalf("scan %s: %v", d.Scan, err)
+	}
+	for _, bad := range []string{``, `[]`, `{"abi":1`, `{"scan":{"a":[}}`, `{"scan":"x}`, `{"abi" 1}`, `{"abi":1 "phase":"x"}`, `{"params":{"a":]}`, `{"phase":3}`} {
+		if _, err := ParseDocument([]byte(bad)); err == nil {
+			t.Errorf("%q parsed", bad)
+		}
+	}
+	if d, err := ParseDocument([]byte(`{}`)); err != nil || d.Params == nil {
+		t.Errorf("empty document: %v, %+v", err, d)
+	}
+}
