@@ -494,6 +494,11 @@ func caseChecks() map[string]func(t *testing.T, r run, e expectation) {
 		checks[p+"exec-remediate"] = detailsAre(`{"exit_code":0,"stdout":"","stderr":""}`)
 		checks[p+"read-declared"] = detailsAre(`"PermitRootLogin no\nPort 22\n"`)
 		checks[p+"read-declared-dir"] = detailsAre(`"PasswordAuthentication no\n"`)
+		// The agent's log (the command's stderr) names what a run did.
+		checks[p+"exec-denied"] = logHas(`"rm"`, "-rf")
+		checks[p+"exec-missing"] = logHas("user=root")
+		checks[p+"log"] = logHas("probe info", "probe warn", "probe error")
+		checks[p+"stderr"] = logHas("a line for the agent log")
 		checks[p+"exit-7-error"] = func(t *testing.T, r run, e expectation) {
 			if r.res.ExitCode != 7 || r.res.Error != "exit 7" {
 				t.Errorf("exit_code %d error %q, want 7 and \"exit 7\"", r.res.ExitCode, r.res.Error)
@@ -566,6 +571,17 @@ func envCheck(name, phase string) func(*testing.T, run, expectation) {
 		slices.Sort(d.Env)
 		if want := []string{"AMAGENT_ABI=1", "AMAGENT_PHASE=" + phase}; !slices.Equal(d.Env, want) {
 			t.Errorf("env %q, want exactly %q", d.Env, want)
+		}
+	}
+}
+
+// logHas checks that the agent's log, its stderr, contains every string.
+func logHas(want ...string) func(*testing.T, run, expectation) {
+	return func(t *testing.T, r run, e expectation) {
+		for _, w := range want {
+			if !bytes.Contains(r.stderr, []byte(w)) {
+				t.Errorf("the agent's log lacks %q:\n%s", w, tail(r.stderr))
+			}
 		}
 	}
 }
