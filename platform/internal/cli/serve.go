@@ -29,6 +29,7 @@ func (a *app) serve(ctx context.Context, args []string) error {
 	accessKeyFile := fs.String("access-key-file", "", "read the access key from this file")
 	interval := fs.Duration("checkin-interval", server.DefaultCheckinInterval, "check-in interval handed to agents")
 	timeout := fs.Duration("command-timeout", server.DefaultCommandTimeout, "re-offer a command when its result has not come back after this")
+	flush := fs.Duration("flush-interval", server.DefaultFlushInterval, "how often check-in state (last seen, uptime, version, tz) is written, in one batch")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 	pos, err := parse(fs, args)
 	if err != nil {
@@ -80,7 +81,7 @@ func (a *app) serve(ctx context.Context, args []string) error {
 			return err
 		}
 	}
-	srv, err := server.New(ctx, server.Config{Store: st, Logger: log, CheckinInterval: *interval, CommandTimeout: *timeout, SigningKey: signing})
+	srv, err := server.New(ctx, server.Config{Store: st, Logger: log, CheckinInterval: *interval, CommandTimeout: *timeout, FlushInterval: *flush, SigningKey: signing})
 	if err != nil {
 		return err
 	}
