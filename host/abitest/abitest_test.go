@@ -353,12 +353,13 @@ func TestErrorKinds(t *testing.T) {
 	needAgent(t)
 	tests := []struct {
 		dir    string
-		prefix string   // the error starts with this
+		prefix string   // the error starts with this ("": see memory-min)
 		has    []string // and contains these
 	}{
 		{"loop", "timeout", nil},
 		{"memgrow", "memory limit", nil},
-		{"memory-min", "memory limit", nil},
+		// Rejected before it runs: "memory limit" or a load error about memory.
+		{"memory-min", "", []string{"memory"}},
 		{"c-malloc", "memory limit", nil},
 		{"recursion", "trap:", nil},
 		{"c-recursion", "trap:", nil},
@@ -379,6 +380,9 @@ func TestErrorKinds(t *testing.T) {
 			r := testJSON(t, limitFor(dir), dir, filepath.Join(dir, "tests", "expect.json"), "")
 			if r.res.Status != "error" || r.code != 3 {
 				t.Fatalf("status %q, command exit %d; want error, 3: %s", r.res.Status, r.code, r.stdout)
+			}
+			if tc.prefix == "" && !strings.HasPrefix(r.res.Error, "memory limit") && !strings.HasPrefix(r.res.Error, "load") {
+				t.Errorf("error %q is neither a memory limit nor a load error", r.res.Error)
 			}
 			if !strings.HasPrefix(r.res.Error, tc.prefix) {
 				t.Errorf("error %q does not start with %q", r.res.Error, tc.prefix)
