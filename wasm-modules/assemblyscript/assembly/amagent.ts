@@ -10,7 +10,7 @@
 //
 // AssemblyScript has no catchable exceptions: calls that can fail return
 // null and leave the ABI's negative code in lastError().
-import { JSONValue } from "./json";
+import { JSONValue, splitObject } from "./json";
 export { JSONValue, quote } from "./json";
 
 @external("amagent", "fact")
@@ -70,7 +70,13 @@ export class Input {
   workletName: string = "";
   workletVersion: string = "";
   params: JSONValue = JSONValue.obj();
-  scan: JSONValue = JSONValue.nul();
+  /** The scan document as JSON text; scan() parses it. Most worklets ask
+   * for a few facts instead, which costs far less than parsing a whole
+   * scan with its software list. */
+  scanRaw: string = "null";
+
+  /** The scan document, parsed; null if it is not JSON. */
+  scan(): JSONValue | null { return JSONValue.parse(this.scanRaw); }
 
   /** Parameter name, or null. */
   param(name: string): JSONValue | null { return this.params.get(name); }
@@ -112,18 +118,25 @@ export function input(): Input | null {
     if (n <= 0) break;
     len += n;
   }
-  const doc = JSONValue.parse(String.UTF8.decode(buf.slice(0, len)));
-  if (doc === null) { lastCode = ERR_JSON; return null; }
+  return parseInput(String.UTF8.decode(buf.slice(0, len)));
+}
+
+/** Parses an input document; the scan is kept as text (see Input.scanRaw). */
+export function parseInput(text: string): Input | null {
+  const m = splitObject(text);
+  if (m === null) { lastCode = ERR_JSON; return null; }
   const inp = new Input();
-  const abi = doc.get("abi");
-  if (abi !== null && abi.isNumber()) inp.abi = <i32>abi.n;
-  inp.phase = str(doc.get("phase"));
-  inp.workletName = str(doc.path("worklet.name"));
-  inp.workletVersion = str(doc.path("worklet.version"));
-  const params = doc.get("params");
-  if (params !== null && params.isObject()) inp.params = params;
-  const scan = doc.get("scan");
-  if (scan !== null) inp.scan = scan;
+  for (let i = 0; i < m.keys.length; i++) {
+    const k = m.keys[i];
+    if (k == "scan") { inp.scanRaw = m.raws[i]; continue; }
+    if (k != "abi" && k != "phase" && k != "worklet" && k != "params") continue;
+    const v = JSONValue.parse(m.raws[i]);
+    if (v === null) { lastCode = ERR_JSON; return null; }
+    if (k == "abi" && v.isNumber()) inp.abi = <i32>v.n;
+    else if (k == "phase") inp.phase = str(v);
+    else if (k == "worklet") { inp.workletName = str(v.get("name")); inp.workletVersion = str(v.get("version")); }
+    else if (k == "params" && v.isObject()) inp.params = v;
+  }
   return inp;
 }
 

@@ -131,6 +131,52 @@ export function quote(s: string): string {
   return "\"" + parts.join("") + "\"";
 }
 
+/**
+ * Splits a JSON object into its members' keys and raw value texts without
+ * parsing the values (strings are skipped with their escapes, objects and
+ * arrays by nesting, checked for balance only). null when text is not an
+ * object. keys[i] goes with raws[i].
+ */
+export class Members {
+  keys: Array<string> = new Array<string>();
+  raws: Array<string> = new Array<string>();
+}
+
+export function splitObject(text: string): Members | null {
+  const p = new Parser(text);
+  const m = new Members();
+  p.ws();
+  if (p.i >= text.length || text.charCodeAt(p.i) != 0x7b) return null;
+  p.i++;
+  p.ws();
+  if (p.i < text.length && text.charCodeAt(p.i) == 0x7d) {
+    p.i++;
+  } else {
+    while (true) {
+      p.ws();
+      if (p.i >= text.length || text.charCodeAt(p.i) != 0x22) return null;
+      const k = p.str();
+      if (k === null) return null;
+      p.ws();
+      if (p.i >= text.length || text.charCodeAt(p.i) != 0x3a) return null;
+      p.i++;
+      p.ws();
+      const start = p.i;
+      if (!p.skip()) return null;
+      m.keys.push(k);
+      m.raws.push(text.substring(start, p.i));
+      p.ws();
+      if (p.i >= text.length) return null;
+      const d = text.charCodeAt(p.i);
+      p.i++;
+      if (d == 0x7d) break;
+      if (d != 0x2c) return null;
+    }
+  }
+  p.ws();
+  return p.i == text.length ? m : null;
+}
+
 class Parser {
   i: i32 = 0;
   depth: i32 = 0;
@@ -209,6 +255,43 @@ class Parser {
     const n = F64.parseFloat(this.t.substring(start, this.i));
     if (isNaN(n)) return this.fail();
     return JSONValue.num(n);
+  }
+
+  // skip moves past the value at i without building it; false on error.
+  skip(): bool {
+    if (this.i >= this.t.length) return false;
+    const c = this.t.charCodeAt(this.i);
+    if (c == 0x22) return this.skipString();
+    if (c != 0x7b && c != 0x5b) {
+      const v = this.value();
+      return v !== null && !this.failed;
+    }
+    const stack = new Array<i32>();
+    while (this.i < this.t.length) {
+      const d = this.t.charCodeAt(this.i);
+      if (d == 0x22) {
+        if (!this.skipString()) return false;
+        continue;
+      }
+      if (d == 0x7b || d == 0x5b) stack.push(d);
+      else if (d == 0x7d || d == 0x5d) {
+        if (stack.length == 0 || stack.pop() != (d == 0x7d ? 0x7b : 0x5b)) return false;
+        if (stack.length == 0) { this.i++; return true; }
+      }
+      this.i++;
+    }
+    return false;
+  }
+
+  skipString(): bool {
+    let j = this.i + 1;
+    while (j < this.t.length) {
+      const c = this.t.charCodeAt(j);
+      if (c == 0x5c) { j += 2; continue; }
+      if (c == 0x22) { this.i = j + 1; return true; }
+      j++;
+    }
+    return false;
   }
 
   hex4(): i32 {

@@ -180,6 +180,55 @@ impl fmt::Display for Value {
     }
 }
 
+/// Splits a JSON object into its members' keys and raw value texts,
+/// without parsing the values: strings are skipped with their escapes,
+/// objects and arrays by nesting (checked for balance only).
+pub fn split_object(text: &str) -> Result<Vec<(String, &str)>, String> {
+    let b = text.as_bytes();
+    let mut p = Parser { s: b, i: 0, depth: 0 };
+    let mut out = Vec::new();
+    p.ws();
+    if p.s.get(p.i) != Some(&b'{') {
+        return p.err("not a JSON object");
+    }
+    p.i += 1;
+    p.ws();
+    if p.s.get(p.i) == Some(&b'}') {
+        p.i += 1;
+    } else {
+        loop {
+            p.ws();
+            if p.s.get(p.i) != Some(&b'"') {
+                return p.err("expected a key");
+            }
+            let k = p.string()?;
+            p.ws();
+            if p.s.get(p.i) != Some(&b':') {
+                return p.err("expected :");
+            }
+            p.i += 1;
+            p.ws();
+            let start = p.i;
+            p.skip()?;
+            out.push((k, &text[start..p.i]));
+            p.ws();
+            match p.s.get(p.i) {
+                Some(b',') => p.i += 1,
+                Some(b'}') => {
+                    p.i += 1;
+                    break;
+                }
+                _ => return p.err("expected , or }"),
+            }
+        }
+    }
+    p.ws();
+    if p.i != b.len() {
+        return p.err("unexpected text");
+    }
+    Ok(out)
+}
+
 struct Parser<'a> {
     s: &'a [u8],
     i: usize,
@@ -279,6 +328,59 @@ impl<'a> Parser<'a> {
         }
     }
 
+    /// Moves past the value at i without building it.
+    fn skip(&mut self) -> Result<(), String> {
+        match self.s.get(self.i) {
+            None => self.err("unexpected end"),
+            Some(b'"') => {
+                let mut j = self.i + 1;
+                while j < self.s.len() {
+                    match self.s[j] {
+                        b'\\' => j += 2,
+                        b'"' => {
+                            self.i = j + 1;
+                            return Ok(());
+                        }
+                        _ => j += 1,
+                    }
+                }
+                self.err("unterminated string")
+            }
+            Some(b'{') | Some(b'[') => {
+                let mut stack: Vec<u8> = Vec::new();
+                let mut j = self.i;
+                while j < self.s.len() {
+                    let c = self.s[j];
+                    match c {
+                        b'"' => {
+                            self.i = j;
+                            self.skip()?;
+                            j = self.i;
+                            continue;
+                        }
+                        b'{' | b'[' => stack.push(c),
+                        b'}' | b']' => {
+                            let open = if c == b'}' { b'{' } else { b'[' };
+                            if stack.pop() != Some(open) {
+                                self.i = j;
+                                return self.err("mismatched bracket");
+                            }
+                            if stack.is_empty() {
+                                self.i = j + 1;
+                                return Ok(());
+                            }
+                        }
+                        _ => {}
+                    }
+                    j += 1;
+                }
+                self.i = j;
+                self.err("unterminated object or array")
+            }
+            Some(_) => self.value().map(|_| ()),
+        }
+    }
+
     fn enter(&mut self) -> Result<(), String> {
         self.depth += 1;
         if self.depth > 128 {
@@ -369,6 +471,23 @@ mod tests {
         assert_eq!(v.path("a.2").unwrap().as_f64(), Some(-300.0));
         assert_eq!(v.path("a.9"), None);
         assert_eq!(v.to_string(), "{\"a\":[1,2.5,-300,true,null],\"b\":{\"c\":\"x\\\"y\\n\u{e9}\u{1F600}\"}}");
+    }
+
+    #[test]
+    fn splits_objects() {
+        let t = r#" {"abi":1, "scan":{"a":"}\"]","b":[{},[]]}, "params":{"p":"v"}} "#;
+        let m = split_object(t).unwrap();
+        assert_eq!(m.len(), 3);
+        assert_eq!(m[1].0, "scan");
+        assert_eq!(m[1].1, r#"{"a":"}\"]","b":[{},[]]}"#);
+        assert_eq!(m[2].1, r#"{"p":"v"}"#);
+        for bad in ["", "[]", "{\"a\":1", "{\"a\":[}", "{\"a\":\"x}", "{\"a\" 1}", "{\"a\":1} x", "{\"a\":tru}"] {
+            assert!(split_object(bad).is_err(), "{:?} split", bad);
+        }
+        let input = crate::Input::parse(r#"{"abi":1,"phase":"evaluate","worklet":{"name":"n","version":"1"},"params":{"k":true},"scan":{"os":{"family":"linux"}}}"#).unwrap();
+        assert_eq!(input.worklet.name, "n");
+        assert_eq!(input.param_bool("k"), Some(true));
+        assert_eq!(input.scan().unwrap().path("os.family").unwrap().as_str(), Some("linux"));
     }
 
     #[test]

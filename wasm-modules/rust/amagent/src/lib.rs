@@ -165,22 +165,52 @@ pub struct Input {
     pub worklet: Worklet,
     /// The parameters, an object.
     pub params: Value,
-    /// The scan document.
-    pub scan: Value,
+    /// The scan document as JSON text; [`Input::scan`] parses it. Most
+    /// worklets ask for a few facts instead, which costs less than parsing
+    /// a whole scan with its software list.
+    pub scan_raw: String,
 }
 
 impl Input {
     /// Parses an input document.
+    /// Parses an input document; the scan is only checked for balanced
+    /// structure and kept as text.
     pub fn parse(text: &str) -> Result<Input, Error> {
-        let doc = Value::parse(text).map_err(|e| Error::new(ErrorKind::Json, format!("input document: {}", e)))?;
-        let s = |v: Option<&Value>| v.and_then(|v| v.as_str()).unwrap_or("").to_string();
-        Ok(Input {
-            abi: doc.get("abi").and_then(|v| v.as_f64()).unwrap_or(0.0) as i64,
-            phase: s(doc.get("phase")),
-            worklet: Worklet { name: s(doc.path("worklet.name")), version: s(doc.path("worklet.version")) },
-            params: doc.get("params").cloned().unwrap_or_else(|| Value::Object(Vec::new())),
-            scan: doc.get("scan").cloned().unwrap_or(Value::Null),
-        })
+        let bad = |e: String| Error::new(ErrorKind::Json, format!("input document: {}", e));
+        let mut input = Input {
+            abi: 0,
+            phase: String::new(),
+            worklet: Worklet::default(),
+            params: Value::Object(Vec::new()),
+            scan_raw: "null".to_string(),
+        };
+        for (key, raw) in json::split_object(text).map_err(bad)? {
+            if key == "scan" {
+                input.scan_raw = raw.to_string();
+                continue;
+            }
+            if !matches!(key.as_str(), "abi" | "phase" | "worklet" | "params") {
+                continue;
+            }
+            let v = Value::parse(raw).map_err(|e| bad(format!("{}: {}", key, e)))?;
+            let s = |v: Option<&Value>| v.and_then(|v| v.as_str()).unwrap_or("").to_string();
+            match key.as_str() {
+                "abi" => input.abi = v.as_f64().unwrap_or(0.0) as i64,
+                "phase" => input.phase = s(Some(&v)),
+                "worklet" => input.worklet = Worklet { name: s(v.get("name")), version: s(v.get("version")) },
+                _ => {
+                    if let Value::Object(_) = v {
+                        input.params = v;
+                    }
+                }
+            }
+        }
+        Ok(input)
+    }
+
+    /// The scan document, parsed.
+    pub fn scan(&self) -> Result<Value, Error> {
+        Value::parse(&self.scan_raw).map_err(|e| Error::new(ErrorKind::Json, format!("scan: {}", e)))
     }
 
     /// The parameter called name, if present.
