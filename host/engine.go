@@ -28,6 +28,7 @@ import (
 
 	"github.com/amagent/amagent/host/internal/guardfs"
 	"github.com/amagent/amagent/host/internal/memlimit"
+	"github.com/amagent/amagent/host/internal/wasmdata"
 )
 
 // Limits is the agent's sandbox configuration ([sandbox] in amagent.toml):
@@ -142,6 +143,10 @@ func (e *Engine) Close(ctx context.Context) error {
 	return err
 }
 
+// Trim returns the guest memory kept for reuse to the OS; the scan calls it
+// when it is done with a batch of runs.
+func (e *Engine) Trim() { memlimit.Release() }
+
 // Limits returns the engine's effective agent limits.
 func (e *Engine) Limits() Limits { return e.limits }
 
@@ -215,7 +220,9 @@ func (e *Engine) compile(ctx context.Context, sum string, wasm []byte) (wazero.C
 	if cm, ok := e.compiled[sum]; ok {
 		return cm, nil
 	}
-	cm, err := e.rt.CompileModule(ctx, wasm)
+	// Merging data segments only changes how the initial memory is
+	// written, not what it holds (see internal/wasmdata).
+	cm, err := e.rt.CompileModule(ctx, wasmdata.Merge(wasm))
 	if err != nil {
 		return nil, fmt.Errorf("module: %w", err)
 	}

@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing/fstest"
 	"time"
 
@@ -30,8 +31,10 @@ type Scan struct {
 	tree   any
 	family string
 
-	mu    sync.RWMutex
-	cache map[string][]byte
+	// cache is copy-on-write: readers load it without a lock (a fact call
+	// is on the guest's hot path); a new key copies the map under mu.
+	mu    sync.Mutex
+	cache atomic.Pointer[map[string][]byte]
 }
 
 // NewScan prepares a scan document (a JSON object).
@@ -50,7 +53,8 @@ func NewScan(doc []byte) (*Scan, error) {
 	if !ok {
 		return nil, errors.New("scan document: not a JSON object")
 	}
-	s := &Scan{raw: json.RawMessage(doc), tree: tree, cache: map[string][]byte{}}
+	s := &Scan{raw: json.RawMessage(doc), tree: tree}
+	s.cache.Store(&map[string][]byte{})
 	if os, ok := obj["os"].(map[string]any); ok {
 		s.family, _ = os["family"].(string)
 	}
@@ -64,16 +68,19 @@ func (s *Scan) JSON() json.RawMessage { return s.raw }
 // "software.0.name"); the empty key is the whole document. ok is false when
 // nothing is there. The returned bytes are shared: do not modify them.
 func (s *Scan) Fact(key []byte) ([]byte, bool) {
-	s.mu.RLock()
-	v, ok := s.cache[string(key)]
-	s.mu.RUnlock()
-	if ok {
+	if v, ok := (*s.cache.Load())[string(key)]; ok {
 		return v, v != nil
 	}
-	v = s.lookup(string(key))
+	v := s.lookup(string(key))
 	s.mu.Lock()
-	if len(s.cache) < 4096 {
-		s.cache[string(key)] = v
+	old := *s.cache.Load()
+	if len(old) < 1024 {
+		m := make(map[string][]byte, len(old)+1)
+		for k, x := range old {
+			m[k] = x
+		}
+		m[string(key)] = v
+		s.cache.Store(&m)
 	}
 	s.mu.Unlock()
 	return v, v != nil

@@ -372,6 +372,7 @@ func TestErrorKinds(t *testing.T) {
 		{"policy-exec", "load", []string{"exec", "polic"}},
 		{"bad-sha", "load", []string{"sha256"}},
 		{"no-start", "load", []string{"_start"}},
+		{"bad-manifest", "load", []string{"evalute"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.dir, func(t *testing.T) {
@@ -503,6 +504,12 @@ func caseChecks() map[string]func(t *testing.T, r run, e expectation) {
 		checks[p+"exec-missing"] = logHas("user=root")
 		checks[p+"log"] = logHas("probe info", "probe warn", "probe error")
 		checks[p+"stderr"] = logHas("a line for the agent log")
+		checks[p+"write-remediate"] = func(t *testing.T, r run, e expectation) {
+			// Replay has no host access: the write went to no real file.
+			if _, err := os.Stat("/etc/ssh/sshd_config.d/50-probe.conf"); !errors.Is(err, os.ErrNotExist) {
+				t.Errorf("after a replayed remediation, /etc/ssh/sshd_config.d/50-probe.conf: %v", err)
+			}
+		}
 		checks[p+"exit-7-error"] = func(t *testing.T, r run, e expectation) {
 			if r.res.ExitCode != 7 || r.res.Error != "exit 7" {
 				t.Errorf("exit_code %d error %q, want 7 and \"exit 7\"", r.res.ExitCode, r.res.Error)
