@@ -18,6 +18,7 @@ package scan
 // for fixed-shape tags, so its output is strictly checkable.
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -90,11 +91,21 @@ func rpmSoftware(ctx context.Context, env *Env) ([]scandoc.Package, error) {
 	if res.ExitCode != 0 {
 		return nil, exitError(argv, res)
 	}
+	if len(bytes.TrimSpace(res.Stdout)) == 0 && haveFile(env.FS, "var/lib/dpkg/status") {
+		// The rpm tool on a dpkg system (installed for alien or mock)
+		// with its empty database: nothing installed through rpm.
+		return nil, nil
+	}
 	pkgs, err := pkgmgr.ParseRPMQuery(res.Stdout)
 	if err != nil {
 		return nil, fmt.Errorf("rpm -qa: %w", err)
 	}
 	return pkgs, nil
+}
+
+func haveFile(fsys fs.FS, p string) bool {
+	_, err := fs.Stat(fsys, p)
+	return err == nil
 }
 
 // apkSoftware parses Alpine's lib/apk/db/installed from env.FS.

@@ -80,6 +80,13 @@ func TestRPMSoftware(t *testing.T) {
 	if err != nil || len(pkgs) != 32 {
 		t.Fatalf("got %d packages, %v", len(pkgs), err)
 	}
+	// rpm installed on a dpkg system, its database empty: no packages, no error.
+	deb := progs("/usr/bin/rpm")
+	deb["var/lib/dpkg/status"] = &fstest.MapFile{Data: []byte("Package: rpm\n")}
+	env, _ = pmEnv(t, deb, map[string]fakeAnswer{rpmQA: out(0, "")})
+	if pkgs, err := rpmSoftware(t.Context(), env); pkgs != nil || err != nil {
+		t.Errorf("rpm on Debian: %v %v", pkgs, err)
+	}
 	for _, tc := range []struct {
 		name string
 		fsys fstest.MapFS
