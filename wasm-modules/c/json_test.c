@@ -3,9 +3,9 @@
  *
  *   clang -Wall -Wno-unknown-attributes -I . json_test.c -o /tmp/json_test && /tmp/json_test
  */
-#include "amagent.h"
-#include <assert.h>
 #undef NDEBUG
+#include <assert.h>
+#include "amagent.h"
 int main(void) {
   const char *j = " {\"a\":[1,2.5,{\"x\":\"y\\\"}\"}],\"b\":{\"c\":\"x\\\"y\\n\\u00e9\\ud83d\\ude00\"},\"t\":true,\"a.b\":3} ";
   size_t len = strlen(j), vl; const char *v; char out[64]; double d; int b;
