@@ -158,6 +158,8 @@ type Worklet struct {
 
 	compiled wazero.CompiledModule
 	limits   runLimits
+	// liveConfig caches the live module configuration by phase.
+	liveConfig sync.Map
 }
 
 type runLimits struct {
@@ -344,15 +346,12 @@ func (e *Engine) Run(ctx context.Context, w *Worklet, phase string, params map[s
 	}
 	stdout := &capWriter{max: lim.output}
 	stderr := &capWriter{max: lim.output}
-	cfg := wazero.NewModuleConfig().WithName("").
-		WithArgs(m.Name, phase).
-		WithEnv("AMAGENT_ABI", "1").WithEnv("AMAGENT_PHASE", phase).
-		WithStdin(bytes.NewReader(input)).WithStdout(stdout).WithStderr(stderr)
-	cfg, cleanup, err := e.clockAndFiles(cfg, env, caps, phase)
+	cfg, cleanup, err := e.moduleConfig(w, env, caps, phase)
 	if err != nil {
 		return loadErr(err)
 	}
 	defer cleanup()
+	cfg = cfg.WithStdin(bytes.NewReader(input)).WithStdout(stdout).WithStderr(stderr)
 
 	runCtx, cancel := context.WithTimeout(ctx, lim.timeout)
 	defer cancel()
@@ -471,6 +470,27 @@ func (e *Engine) logStderr(name string, w *capWriter) {
 	if w.truncated {
 		e.log.Warn("worklet stderr truncated", "worklet", name, "limit", w.max)
 	}
+}
+
+// moduleConfig is the run's module configuration without its stdio. On
+// the live machine it is the same for every run of a worklet's phase and is
+// kept (each With* copies the configuration).
+func (e *Engine) moduleConfig(w *Worklet, env *Environment, caps Capabilities, phase string) (wazero.ModuleConfig, func(), error) {
+	live := !env.replay && env.files == liveFiles
+	if live {
+		if c, ok := w.liveConfig.Load(phase); ok {
+			return c.(wazero.ModuleConfig), func() {}, nil
+		}
+	}
+	m := w.Manifest
+	cfg := wazero.NewModuleConfig().WithName("").
+		WithArgs(m.Name, phase).
+		WithEnv("AMAGENT_ABI", "1").WithEnv("AMAGENT_PHASE", phase)
+	cfg, cleanup, err := e.clockAndFiles(cfg, env, caps, phase)
+	if err == nil && live {
+		w.liveConfig.Store(phase, cfg)
+	}
+	return cfg, cleanup, err
 }
 
 // clockAndFiles sets the clock, randomness and file system for the run.

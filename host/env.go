@@ -147,12 +147,17 @@ type Environment struct {
 // LiveEnv is the live machine: real files (only those granted), real
 // programs (only those allowed) and the wall clock.
 func LiveEnv(scan *Scan) *Environment {
+	return &Environment{scan: scan, files: liveFiles, hostRoot: liveRoot, exec: sysexec.Run}
+}
+
+// liveRoot and liveFiles are the host's file system, shared by live runs.
+var liveRoot, liveFiles = func() (string, experimentalsys.FS) {
 	root := "/"
 	if runtime.GOOS == "windows" {
 		root = filepath.VolumeName(os.Getenv("SystemRoot")) + `\`
 	}
-	return &Environment{scan: scan, files: sysfs.DirFS(root), hostRoot: root, exec: sysexec.Run}
-}
+	return root, sysfs.DirFS(root)
+}()
 
 // Scan returns the environment's scan document.
 func (e *Environment) Scan() *Scan { return e.scan }
