@@ -8,7 +8,7 @@ ROOT=$PWD
 DEMO=$ROOT/var/demo
 PORT=${AMAGENT_DEMO_PORT:-8080}
 URL=http://127.0.0.1:$PORT
-KEY=demo-access-key
+KEY=demo-access-key-0123456789
 mkdir -p "$DEMO/platform" "$DEMO/agent"
 AMP=("$ROOT/bin/amplatform")
 
@@ -28,17 +28,27 @@ for w in worklets/*/; do
   [ -f "$w/worklet.toml" ] || continue
   "${AMP[@]}" worklet add --data "$DEMO/platform" "$w" >/dev/null 2>&1 || echo "note: could not add $w"
 done
-for w in ssh-no-root-login package-min-version patch-policy required-software; do
-  "${AMP[@]}" groups assign --data "$DEMO/platform" default "$w" >/dev/null 2>&1 || true
-done
+assign() { "${AMP[@]}" groups assign --data "$DEMO/platform" "$@" >/dev/null || echo "note: could not assign $*"; }
+assign default ssh-no-root-login
+assign default auto-security-updates
+assign default disk-usage-threshold
+assign default reboot-pending-max-days
+assign default package-min-version --param package=bash --param 'min_version="5.0"'
+assign default required-software --param 'packages=["bash>=5.0","coreutils"]'
+assign default patch-policy --remediate immediately --param mode=severity --param min_severity=important
 PUBKEY=$("${AMP[@]}" key --data "$DEMO/platform")
 
 echo "starting platform on $URL (data: $DEMO/platform)"
 "${AMP[@]}" serve --data "$DEMO/platform" --listen "127.0.0.1:$PORT" \
   --access-key "$KEY" --checkin-interval 30s >"$DEMO/platform/amplatform.log" 2>&1 &
 pids+=($!)
-for _ in $(seq 50); do
-  curl -s -o /dev/null "$URL/healthz" 2>/dev/null && break
+for _ in $(seq 100); do
+  if ! kill -0 "${pids[0]}" 2>/dev/null; then
+    echo "the platform did not start:" >&2
+    cat "$DEMO/platform/amplatform.log" >&2
+    exit 1
+  fi
+  (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && break
   sleep 0.1
 done
 

@@ -56,8 +56,9 @@ type Sandbox interface {
 // the assignment's URL).
 type Fetcher func(ctx context.Context, url string) ([]byte, error)
 
-// Installer installs the named pending updates (the InstallUpdate command).
-type Installer func(ctx context.Context, names []string) error
+// Installer installs the named pending updates (the InstallUpdate command)
+// and says whether the machine changed (false in dry-run mode).
+type Installer func(ctx context.Context, names []string) (changed bool, err error)
 
 // Manager is the device's set of assigned worklets and policies.
 type Manager struct {
@@ -215,7 +216,9 @@ func (m *Manager) Evaluate(ctx context.Context, scanJSON []byte) []protocol.Work
 		if results[i].Status == StatusNonCompliant && a.Kind != "policy" && m.remediationDue(a) {
 			results[i] = m.remediate(ctx, a, bundles[i], scanJSON, results[i])
 		}
-		if a.Kind == "policy" && results[i].Status == StatusNonCompliant {
+		// A policy's decision is carried out on the assignment's
+		// remediation schedule too: installing updates is never implicit.
+		if a.Kind == "policy" && results[i].Status == StatusNonCompliant && m.remediationDue(a) {
 			m.carryOutPolicy(ctx, a, results[i])
 		}
 	}
@@ -374,12 +377,20 @@ func (m *Manager) carryOutPolicy(ctx context.Context, a protocol.Assignment, r p
 	if err := json.Unmarshal(r.Details, &d); err != nil || len(d.Install) == 0 {
 		return // not a patch policy, or nothing to install
 	}
+	m.mu.Lock()
+	if h := m.health[a.Name]; h != nil {
+		h.LastRemediate = m.now()
+	}
+	m.mu.Unlock()
 	m.Log.Info("patch policy decided to install updates", "policy", a.Name, "count", len(d.Install), "updates", strings.Join(d.Install, ","))
-	if err := m.Install(ctx, d.Install); err != nil {
+	changed, err := m.Install(ctx, d.Install)
+	if err != nil {
 		m.Log.Error("installing updates failed", "policy", a.Name, "error", err.Error())
 		return
 	}
-	if m.Rescan != nil {
+	// Rescan only when the machine changed: a dry run changes nothing, and
+	// rescanning then would decide the same again, for ever.
+	if changed && m.Rescan != nil {
 		m.Rescan()
 	}
 }

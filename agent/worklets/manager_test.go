@@ -294,8 +294,11 @@ func TestPatchPolicyInstallsAndRescans(t *testing.T) {
 	p, pub := newPlatform(t)
 	m, _, _ := newManager(t, p, pub)
 	var installed []string
-	rescans := 0
-	m.Install = func(ctx context.Context, names []string) error { installed = append(installed, names...); return nil }
+	rescans, dry := 0, false
+	m.Install = func(ctx context.Context, names []string) (bool, error) {
+		installed = append(installed, names...)
+		return !dry, nil
+	}
 	m.Rescan = func() { rescans++ }
 	m.SetAssignments([]protocol.Assignment{p.add("patch-policy", "1", "policy", "immediately", []byte("install:openssl"))})
 	rs := m.Evaluate(t.Context(), nil)
@@ -304,6 +307,18 @@ func TestPatchPolicyInstallsAndRescans(t *testing.T) {
 	}
 	if strings.Join(installed, ",") != "openssl" || rescans != 1 {
 		t.Fatalf("installed %v rescans %d", installed, rescans)
+	}
+	// A dry run changes nothing: no rescan, or it would loop for ever.
+	dry = true
+	m.Evaluate(t.Context(), nil)
+	if len(installed) != 2 || rescans != 1 {
+		t.Fatalf("dry run: installed %v rescans %d, want 2 installs and still 1 rescan", installed, rescans)
+	}
+	// A policy whose assignment does not ask for remediation only reports.
+	m.SetAssignments([]protocol.Assignment{p.add("patch-policy", "2", "policy", "never", []byte("install:openssl"))})
+	m.Evaluate(t.Context(), nil)
+	if len(installed) != 2 {
+		t.Fatalf("a report-only policy installed updates: %v", installed)
 	}
 }
 

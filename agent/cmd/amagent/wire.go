@@ -109,12 +109,12 @@ func newDaemon(ctx context.Context, cfg config.Config, log *slog.Logger) (*daemo
 	mgr.Store = d.Store()
 	sched = scan.NewScheduler(scanner, d.Store(), d.ReportScan)
 	sched.Log = log
-	mgr.Install = func(ctx context.Context, names []string) error {
+	mgr.Install = func(ctx context.Context, names []string) (bool, error) {
 		res := d.Processor().Execute(ctx, command.Command{Type: protocol.CmdInstallUpdate, Params: names})
 		if res.Status != protocol.StatusOK {
-			return fmt.Errorf("%s", res.Error)
+			return false, fmt.Errorf("%s", res.Error)
 		}
-		return nil
+		return !cfg.DryRun, nil
 	}
 	mgr.Rescan = func() {
 		go func() {
