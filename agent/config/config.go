@@ -77,6 +77,9 @@ type Scan struct {
 	AWSEndpoint string `toml:"aws_endpoint"`
 	// Timeout bounds each collector.
 	Timeout time.Duration `toml:"timeout"`
+	// SkipPending leaves pending updates out of scans (no package-manager
+	// simulation): for tests, demos and machines where it is too slow.
+	SkipPending bool `toml:"skip_pending"`
 }
 
 // Worklets is the [worklets] section.

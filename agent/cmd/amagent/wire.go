@@ -54,6 +54,7 @@ func scanEnv(cfg config.Config) *scan.Env {
 	if cfg.Scan.Timeout > 0 {
 		env.Timeout = cfg.Scan.Timeout
 	}
+	env.SkipPending = cfg.Scan.SkipPending
 	return env
 }
 
