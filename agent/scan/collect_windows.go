@@ -14,7 +14,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"runtime"
 	"strconv"
 	"strings"
@@ -29,7 +28,6 @@ import (
 	"github.com/amagent/amagent/agent/scan/internal/awsmeta"
 	"github.com/amagent/amagent/agent/scan/internal/winparse"
 	"github.com/amagent/amagent/agent/scandoc"
-	"github.com/amagent/amagent/agent/sysexec"
 )
 
 var platform = osCollectors{
@@ -141,10 +139,6 @@ func winBIOS() (awsmeta.DMI, error) {
 	}, nil
 }
 
-// biosSerialScript prints the BIOS serial number, which the registry does
-// not hold.
-const biosSerialScript = `[Console]::OutputEncoding = [System.Text.Encoding]::UTF8; $ErrorActionPreference = 'Stop'; (Get-CimInstance -ClassName Win32_BIOS).SerialNumber`
-
 func winHardware(ctx context.Context, env *Env) (scandoc.Hardware, error) {
 	h := scandoc.Hardware{Disks: []scandoc.Disk{}}
 	var errs []error
@@ -154,10 +148,10 @@ func winHardware(ctx context.Context, env *Env) (scandoc.Hardware, error) {
 		h.Vendor, h.Model, h.BIOSVendor, h.BIOSVersion = b.SysVendor, b.ProductName, b.BIOSVendor, b.BIOSVersion
 		h.Virtual = winparse.Virtual(b.SysVendor, b.ProductName)
 	}
-	if res, err := winPowerShell(ctx, env, biosSerialScript); err != nil {
-		errs = append(errs, fmt.Errorf("BIOS serial: %w", err))
+	if s, err := winSerial(ctx, env); err != nil {
+		errs = append(errs, err)
 	} else {
-		h.Serial = strings.TrimSpace(string(res.Stdout))
+		h.Serial = s
 	}
 	if infos, err := cpu.InfoWithContext(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("cpu: %w", err))
@@ -265,66 +259,6 @@ func winSoftware(ctx context.Context, env *Env) ([]scandoc.Package, error) {
 		}
 	}
 	return winparse.Software(entries), errors.Join(errs...)
-}
-
-// winChildEnv is the environment PowerShell gets: the fixed path and the
-// few system variables Windows programs cannot start without (SystemRoot
-// above all), copied from the agent's own environment. Nothing else.
-func winChildEnv() []string {
-	env := []string{"PATH=" + sysexec.SystemPath}
-	for _, k := range []string{"SystemRoot", "windir", "SystemDrive", "ProgramData", "ProgramFiles", "ProgramFiles(x86)", "ProgramW6432",
-		"CommonProgramFiles", "CommonProgramFiles(x86)", "ALLUSERSPROFILE", "TEMP", "TMP", "COMPUTERNAME", "USERPROFILE",
-		"LOCALAPPDATA", "APPDATA", "NUMBER_OF_PROCESSORS", "PROCESSOR_ARCHITECTURE", "OS", "ComSpec", "PATHEXT"} {
-		if v, ok := os.LookupEnv(k); ok {
-			env = append(env, k+"="+v)
-		}
-	}
-	return env
-}
-
-// winPowerShell runs one script with Windows PowerShell, without a
-// profile, non-interactively. A non-zero exit is an error with stderr.
-func winPowerShell(ctx context.Context, env *Env, script string) (sysexec.Result, error) {
-	if env.Exec == nil {
-		return sysexec.Result{}, errors.New("powershell.exe: no program runner")
-	}
-	argv := []string{"powershell.exe", "-NoProfile", "-NonInteractive", "-Command", script}
-	res, err := env.Exec(ctx, sysexec.Request{Argv: argv, Timeout: env.Timeout, Env: winChildEnv()})
-	if err != nil {
-		return res, fmt.Errorf("powershell.exe: %w", err)
-	}
-	if res.Truncated {
-		return res, errors.New("powershell.exe: output exceeded the cap and was truncated")
-	}
-	if res.ExitCode != 0 {
-		msg := strings.TrimSpace(string(res.Stderr))
-		if len(msg) > 300 {
-			msg = msg[:300] + "..."
-		}
-		return res, fmt.Errorf("powershell.exe: exit code %d: %s", res.ExitCode, msg)
-	}
-	return res, nil
-}
-
-func winPatches(ctx context.Context, env *Env) ([]scandoc.Patch, []scandoc.Update, error) {
-	patches := []scandoc.Patch{}
-	pending := []scandoc.Update{}
-	var errs []error
-	if res, err := winPowerShell(ctx, env, winparse.HotFixScript); err != nil {
-		errs = append(errs, fmt.Errorf("Get-HotFix: %w", err))
-	} else if ps, err := winparse.HotFixes(res.Stdout); err != nil {
-		errs = append(errs, err)
-	} else {
-		patches = append(patches, ps...)
-	}
-	if res, err := winPowerShell(ctx, env, winparse.UpdateSearchScript); err != nil {
-		errs = append(errs, fmt.Errorf("Windows Update search: %w", err))
-	} else if ups, err := winparse.Updates(res.Stdout); err != nil {
-		errs = append(errs, err)
-	} else {
-		pending = append(pending, ups...)
-	}
-	return patches, pending, errors.Join(errs...)
 }
 
 func winReboot(ctx context.Context, env *Env) (scandoc.Reboot, error) {
