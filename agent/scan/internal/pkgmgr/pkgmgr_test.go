@@ -171,6 +171,11 @@ func TestParseDNFFailures(t *testing.T) {
 			}
 		})
 	}
+	// dnf wraps whichever column overflows: here the repository.
+	wrapped, err := ParseDNFCheckUpdate([]byte("libreoffice-langpack-en.x86_64 1:7.1.8.1-12.el9_3\n                                                   rhel-9-for-x86_64-appstream-rpms\nbash.x86_64 5.1.8-9.el9_4 baseos\n"))
+	if err != nil || len(wrapped) != 2 || wrapped[0].Repo != "rhel-9-for-x86_64-appstream-rpms" || wrapped[0].Version != "1:7.1.8.1-12.el9_3" || wrapped[1].Name != "bash" {
+		t.Errorf("repository wrapped: %+v %v", wrapped, err)
+	}
 	if ups, err := ParseDNFCheckUpdate(nil); err != nil || len(ups) != 0 {
 		t.Errorf("empty output: %v, %v", ups, err)
 	}
