@@ -269,7 +269,10 @@ func apkPending(ctx context.Context, env *Env) ([]scandoc.Update, error) {
 // --disablerepo=* needs-restarting -r`, which is what the needs-restarting
 // wrapper runs, plus two options that keep it from loading (or
 // downloading) repository metadata: it needs only the installed packages.
-// Without a needs-restarting program, ran is false.
+// (Without -C it loads, and when expired downloads, every repository's
+// metadata first; dnf-plugins-core issue #575.) Without a needs-restarting
+// program, ran is false; that includes dnf 5 systems, where the command is
+// built into dnf and no needs-restarting program is installed.
 func needsRestarting(ctx context.Context, env *Env) (required bool, reason string, ran bool, err error) {
 	if !haveProgram(env.FS, "needs-restarting") {
 		return false, "", false, nil
