@@ -250,3 +250,26 @@ func lineDiff(want, got string) string {
 	}
 	return sb.String()
 }
+
+// errorRecorder is a testing.TB that keeps Errorf calls instead of failing.
+type errorRecorder struct {
+	testing.TB
+	errs []string
+}
+
+func (e *errorRecorder) Errorf(format string, args ...any) {
+	e.errs = append(e.errs, fmt.Sprintf(format, args...))
+}
+
+// TestRecordingRunnerRefusesUnrecorded: the golden tests would notice a
+// collector running a program that the recording does not have.
+func TestRecordingRunnerRefusesUnrecorded(t *testing.T) {
+	rec := &errorRecorder{TB: t}
+	r := &recordingRunner{t: rec, recs: []execRecord{{Argv: []string{"apt-get", "-s"}, Stdout: "ok"}}}
+	if res, err := r.Run(t.Context(), sysexec.Request{Argv: []string{"apt-get", "-s"}}); err != nil || string(res.Stdout) != "ok" {
+		t.Errorf("recorded program: %v %q", err, res.Stdout)
+	}
+	if _, err := r.Run(t.Context(), sysexec.Request{Argv: []string{"apt-get", "update"}}); err == nil || len(rec.errs) != 1 {
+		t.Errorf("unrecorded program: err %v, test errors %v", err, rec.errs)
+	}
+}
