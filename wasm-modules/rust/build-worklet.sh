@@ -15,7 +15,10 @@ sdk=$(cd "$(dirname "${BASH_SOURCE[0]}")/amagent" && pwd -P)
 here=$(pwd -P)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-common=(--edition 2021 --target wasm32-wasi -C opt-level=s -C debuginfo=0
+# Debian 12's rustc (1.63) calls the target wasm32-wasi; newer ones wasm32-wasip1.
+target=wasm32-wasi
+if ! "$rustc" --print target-list | grep -qx wasm32-wasi; then target=wasm32-wasip1; fi
+common=(--edition 2021 --target "$target" -C opt-level=s -C debuginfo=0
   -C codegen-units=1 -C panic=abort -C strip=symbols
   --remap-path-prefix "$sdk=amagent" --remap-path-prefix "$here=." --remap-path-prefix "$tmp=build")
 "$rustc" "${common[@]}" --crate-type rlib --crate-name amagent \

@@ -4,4 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 SDK=..
-clang --target=wasm32-wasi -O2 -g0 -s -Wall -Wextra -I "$SDK" -o worklet.wasm worklet.c
+# Debian 12 installs wasi-libc where clang looks by default; newer
+# packagings use a sysroot directory.
+sysroot=()
+if [ -d /usr/share/wasi-sysroot ]; then sysroot=(--sysroot=/usr/share/wasi-sysroot); fi
+clang --target=wasm32-wasi "${sysroot[@]}" -O2 -g0 -s -Wall -Wextra -I "$SDK" -o worklet.wasm worklet.c
