@@ -88,8 +88,10 @@ function main(): void {
       return;
     }
   } else if (td !== null) {
-    systemd = "error: " + firstLine(td.stderr);
+    // Without a running systemd (a container) timedatectl cannot answer.
+    systemd = "unavailable (" + firstLine(td.stderr) + ")";
   }
+  const systemdAnswered = td !== null && td.exitCode == 0;
 
   let chrony = "unavailable";
   const ch = run(["chronyc", "tracking"]);
@@ -112,8 +114,8 @@ function main(): void {
   }
   details.set("timedatectl", JSONValue.str(systemd));
   details.set("chrony", JSONValue.str(chrony));
-  if (td === null && ch === null) {
-    am.notApplicable("neither timedatectl nor chronyc is available (no systemd, no chrony)", details);
+  if (!systemdAnswered && ch === null) {
+    am.notApplicable("neither timedatectl nor chronyc can tell (no running systemd, no chrony): " + systemd, details);
     return;
   }
   am.nonCompliant("clock not synchronised (timedatectl: NTPSynchronized=" + systemd + "; chrony: " + chrony + ")", details);
