@@ -95,7 +95,7 @@ func macUsers(ctx context.Context, env *Env) (scandoc.LastUser, error) {
 	}
 	var errs []error
 	u := scandoc.LastUser{Current: []scandoc.Session{}}
-	if out, err := macRun(ctx, env, "last", "-20"); err != nil {
+	if out, err := macRun(ctx, env, "last", "-n", "20"); err != nil {
 		errs = append(errs, err)
 	} else if lu, err := macparse.Last(out, now(), time.Local); err != nil {
 		errs = append(errs, err)

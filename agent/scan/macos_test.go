@@ -22,7 +22,7 @@ func macAnswers(t *testing.T) map[string]fakeAnswer {
 		"system_profiler -json SPApplicationsDataType":                out(0, md("system_profiler-apps.json")),
 		"softwareupdate --history":                                    out(0, md("softwareupdate-history.txt")),
 		"softwareupdate -l --no-scan":                                 out(0, md("softwareupdate-l.txt")),
-		"last -20":                                                    out(0, md("last.txt")),
+		"last -n 20":                                                    out(0, md("last.txt")),
 		"stat -f %Su /dev/console":                                    out(0, "jane\n"),
 	}
 }
@@ -70,7 +70,7 @@ func TestMacCollectorsOnRecordedOutputs(t *testing.T) {
 
 func TestMacUsersConsoleOnly(t *testing.T) {
 	a := macAnswers(t)
-	a["last -20"] = out(0, "wtmp begins Mon May  6 08:00:00 2024\n")
+	a["last -n 20"] = out(0, "wtmp begins Mon May  6 08:00:00 2024\n")
 	env, _ := macEnv(t, a)
 	u, err := macUsers(t.Context(), env)
 	if err != nil || u.Name != "jane" || len(u.Current) != 1 || u.Current[0].Terminal != "console" {
