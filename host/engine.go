@@ -378,6 +378,12 @@ func (e *Engine) Run(ctx context.Context, w *Worklet, phase string, params map[s
 	}
 	if mlim.Refused() && (kind == KindTrap || kind == KindExit) {
 		kind, detail = KindMemoryLimit, ""
+	} else if kind == "" && code == 2 {
+		// Go's runtime exits 2 on a panic or a fatal error, which would
+		// otherwise read as "not applicable".
+		if msg, ok := goPanic(stderr.buf.Bytes()); ok {
+			kind, detail = KindTrap, msg
+		}
 	}
 	switch kind {
 	case "":
@@ -619,4 +625,19 @@ func (e *Engine) Evaluate(ctx context.Context, jobs []Job, env *Environment) []R
 	close(next)
 	wg.Wait()
 	return out
+}
+
+// goPanic recognises the stderr of a Go program that panicked or hit a
+// fatal runtime error: a "panic: " or "fatal error: " line followed by a
+// goroutine trace.
+func goPanic(stderr []byte) (string, bool) {
+	var first string
+	for _, line := range strings.Split(string(stderr), "\n") {
+		if first == "" && (strings.HasPrefix(line, "panic: ") || strings.HasPrefix(line, "fatal error: ")) {
+			first = line
+		} else if first != "" && strings.HasPrefix(line, "goroutine ") {
+			return first, true
+		}
+	}
+	return "", false
 }

@@ -103,3 +103,15 @@ func TestWASMMemoryLimitInitial(t *testing.T) {
 		t.Fatalf("%+v", r)
 	}
 }
+
+func TestGoPanicIsATrap(t *testing.T) {
+	e, _ := newTestEngine(t, Limits{})
+	w := load(t, e, "gomod.wasm", "", "[params.panic]\ntype = \"bool\"\ndefault = true\n")
+	r := e.Run(t.Context(), w, PhaseEvaluate, nil, LiveEnv(scanOf(t, `{}`)))
+	if r.Status != StatusError || r.Error != "trap: panic: asked to panic" {
+		t.Fatalf("%+v", r)
+	}
+	if _, ok := goPanic([]byte("panic: x\nnot a trace\n")); ok {
+		t.Error("a panic line without a goroutine trace counted as a Go panic")
+	}
+}

@@ -1,6 +1,6 @@
 // Command gomod is a Go wasip1 test worklet: it checks that the file named
 // by the parameter "file" has a line "PermitRootLogin no", reading the
-// hostname through amagent.fact.
+// hostname through amagent.fact. With the parameter "panic" true, it panics.
 package main
 
 import (
@@ -46,6 +46,9 @@ func main() {
 	if err := json.NewDecoder(os.Stdin).Decode(&in); err != nil {
 		fmt.Println("bad input:", err)
 		os.Exit(3)
+	}
+	if p, _ := in.Params["panic"].(bool); p {
+		panic("asked to panic")
 	}
 	file, _ := in.Params["file"].(string)
 	host := getFact("hostname")
