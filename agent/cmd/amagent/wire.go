@@ -16,6 +16,7 @@ import (
 	"github.com/amagent/amagent/agent/daemon"
 	"github.com/amagent/amagent/agent/protocol"
 	"github.com/amagent/amagent/agent/scan"
+	"github.com/amagent/amagent/agent/state"
 	"github.com/amagent/amagent/agent/sysexec"
 	"github.com/amagent/amagent/agent/updates"
 	"github.com/amagent/amagent/agent/worklets"
@@ -89,8 +90,20 @@ func newDaemon(ctx context.Context, cfg config.Config, log *slog.Logger) (*daemo
 	scanner.Evaluate = mgr.Evaluate
 	installer := &updates.Installer{Log: log, Exec: sysexec.Run, FS: os.DirFS("/"), GOOS: runtime.GOOS, DryRun: cfg.DryRun}
 
+	// The scheduler exists before the daemon: the daemon restores the saved
+	// platform config (OnConfig) while it is being built. Reports go
+	// through the daemon's outbox once it runs.
+	store, err := state.NewFileStore(cfg.StateDir)
+	if err != nil {
+		cleanup()
+		return nil, nil, err
+	}
 	var d *daemon.Daemon
-	var sched *scan.Scheduler
+	sched := scan.NewScheduler(scanner, store, func(ctx context.Context, r protocol.ScanReport) error {
+		return d.ReportScan(ctx, r)
+	})
+	sched.Log = log
+	mgr.Store = store
 	d, err = daemon.New(daemon.Options{
 		Config:   cfg,
 		Log:      log,
@@ -107,9 +120,6 @@ func newDaemon(ctx context.Context, cfg config.Config, log *slog.Logger) (*daemo
 		return nil, nil, err
 	}
 	mgr.Fetch = d.Fetch
-	mgr.Store = d.Store()
-	sched = scan.NewScheduler(scanner, d.Store(), d.ReportScan)
-	sched.Log = log
 	mgr.Install = func(ctx context.Context, names []string) (bool, error) {
 		res := d.Processor().Execute(ctx, command.Command{Type: protocol.CmdInstallUpdate, Params: names})
 		if res.Status != protocol.StatusOK {
