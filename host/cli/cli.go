@@ -30,12 +30,25 @@ const usage = `usage:
   amagent worklet test DIR            run every case in DIR/tests/*.json
 `
 
+// Subcommand is one `amagent worklet` subcommand: its arguments (after its
+// name) in, the process exit code out.
+type Subcommand func(ctx context.Context, args []string, stdout, stderr io.Writer) int
+
 // WorkletCommand runs `amagent worklet SUBCOMMAND ARGS...` (args start with
 // the subcommand) and returns the process exit code.
 func WorkletCommand(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	return WorkletCommandWith(ctx, args, stdout, stderr, nil)
+}
+
+// WorkletCommandWith is WorkletCommand with more subcommands (such as
+// `verify`, which lives with the bundle code) looked up first in extra.
+func WorkletCommandWith(ctx context.Context, args []string, stdout, stderr io.Writer, extra map[string]Subcommand) int {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
 		return ExitError
+	}
+	if sub, ok := extra[args[0]]; ok {
+		return sub(ctx, args[1:], stdout, stderr)
 	}
 	switch args[0] {
 	case "test":

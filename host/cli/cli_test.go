@@ -2,6 +2,9 @@ package cli
 
 import (
 	"bytes"
+	"context"
+	"fmt"
+	"io"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -116,5 +119,21 @@ func TestLoadErrorJSON(t *testing.T) {
 	code, out, _ := run(t, "test", dir, "--scan", filepath.Join(dir, "tests", "a-compliant.json"), "--json")
 	if code != 3 || !strings.Contains(out, `"error":"load: `) || !strings.Contains(out, "unknown key colour") {
 		t.Errorf("%d %s", code, out)
+	}
+}
+
+func TestExtraSubcommand(t *testing.T) {
+	var out, errb bytes.Buffer
+	code := WorkletCommandWith(t.Context(), []string{"verify", "DIR"}, &out, &errb, map[string]Subcommand{
+		"verify": func(_ context.Context, args []string, stdout, _ io.Writer) int {
+			fmt.Fprintf(stdout, "verify %v", args)
+			return 5
+		},
+	})
+	if code != 5 || out.String() != "verify [DIR]" {
+		t.Errorf("%d %q", code, out.String())
+	}
+	if code := WorkletCommand(t.Context(), []string{"nope"}, &out, &errb); code != ExitError {
+		t.Errorf("unknown subcommand: %d", code)
 	}
 }
