@@ -3,9 +3,9 @@ package cli
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"reflect"
