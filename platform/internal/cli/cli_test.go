@@ -52,7 +52,7 @@ func serve(t *testing.T, args ...string) string {
 		}
 	})
 	sc := bufio.NewScanner(pr)
-	re := regexp.MustCompile(`listening on (http://\S+)`)
+	re := regexp.MustCompile(`listening on (https?://\S+)`)
 	for sc.Scan() {
 		if m := re.FindStringSubmatch(sc.Text()); m != nil {
 			go io.Copy(io.Discard, pr)
