@@ -115,3 +115,26 @@ func TestGoPanicIsATrap(t *testing.T) {
 		t.Error("a panic line without a goroutine trace counted as a Go panic")
 	}
 }
+
+func TestRunLoadAndCanceled(t *testing.T) {
+	e, _ := newTestEngine(t, Limits{})
+	w := load(t, e, "exit.wasm", "", "[params.n]\ntype = \"int\"\n")
+	env := LiveEnv(scanOf(t, `{"exit": 0}`))
+	r := e.Run(t.Context(), w, PhaseEvaluate, map[string]any{"n": "x"}, env)
+	if r.Status != StatusError || r.ErrorKind != KindLoad || r.Error != "load: params.n: want an int, got a string" {
+		t.Errorf("bad param: %+v", r)
+	}
+	r = e.Run(t.Context(), w, "fix", nil, env)
+	if r.ErrorKind != KindLoad {
+		t.Errorf("bad phase: %+v", r)
+	}
+	p := load(t, e, "exit.wasm", "policy", "")
+	if r := e.Run(t.Context(), p, PhaseRemediate, nil, env); r.Error != "load: a policy has no remediate phase" {
+		t.Errorf("policy remediate: %+v", r)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	if r := e.Run(ctx, w, PhaseEvaluate, nil, env); r.ErrorKind != KindCanceled {
+		t.Errorf("canceled: %+v", r)
+	}
+}

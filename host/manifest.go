@@ -420,7 +420,11 @@ func coerceParam(typ string, v any) (any, error) {
 			return out, nil
 		}
 	}
-	return nil, fmt.Errorf("want a %s, got %s", typ, describe(v))
+	art := "a "
+	if typ == ParamInt {
+		art = "an "
+	}
+	return nil, fmt.Errorf("want %s%s, got %s", art, typ, describe(v))
 }
 
 func describe(v any) string {
