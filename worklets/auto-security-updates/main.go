@@ -21,6 +21,7 @@ import (
 
 	"github.com/amagent/amagent/wasm-modules/go/amagent"
 	"github.com/amagent/amagent/worklets/internal/aptconf"
+	"github.com/amagent/amagent/worklets/internal/scanjson"
 )
 
 const (
@@ -57,15 +58,17 @@ func (o osInfo) is(ids ...string) bool {
 }
 
 func main() {
-	doc, err := amagent.Input()
-	if err != nil {
-		amagent.Fatal(err)
+	// No parameters: the phase comes from AMAGENT_PHASE (ABI section 2), so
+	// the input document (with the whole scan) is not parsed on every run.
+	phase := os.Getenv("AMAGENT_PHASE")
+	if phase != amagent.PhaseEvaluate && phase != amagent.PhaseRemediate {
+		amagent.Fatal(fmt.Errorf("AMAGENT_PHASE is %q, not evaluate or remediate", phase))
 	}
 	var o osInfo
 	if err := amagent.FactInto("os", &o); err != nil {
 		amagent.Fatal(err)
 	}
-	remediate := doc.Phase == amagent.PhaseRemediate
+	remediate := phase == amagent.PhaseRemediate
 	switch {
 	case o.Family != "linux":
 		amagent.NotApplicable("automatic updates are checked on Linux only, not "+o.Family, nil)
@@ -80,17 +83,15 @@ func main() {
 // ---------------------------------------------------------------- Debian
 
 func installed(name string) bool {
-	var pkgs []struct {
-		Name string `json:"name"`
-	}
-	if err := amagent.FactInto("software", &pkgs); err != nil {
+	raw, err := amagent.Fact("software")
+	if err != nil {
 		return false
 	}
-	return slices.ContainsFunc(pkgs, func(p struct {
-		Name string `json:"name"`
-	}) bool {
-		return p.Name == name
-	})
+	pkgs, err := scanjson.Objects(raw, "name")
+	if err != nil {
+		return false
+	}
+	return slices.ContainsFunc(pkgs, func(p scanjson.Fields) bool { return p["name"] == name })
 }
 
 // loadAPT reads apt.conf.d in APT's order, then apt.conf; overlay replaces

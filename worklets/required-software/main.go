@@ -13,13 +13,8 @@ import (
 
 	"github.com/amagent/amagent/wasm-modules/go/amagent"
 	"github.com/amagent/amagent/worklets/internal/debver"
+	"github.com/amagent/amagent/worklets/internal/scanjson"
 )
-
-type pkg struct {
-	Name    string `json:"name"`
-	Version string `json:"version"`
-	Source  string `json:"source"`
-}
 
 // Requirement is one parsed entry of the packages parameter.
 type Requirement struct {
@@ -84,24 +79,29 @@ func main() {
 	if why, err := amagent.FactString("errors.GetInstalledSoftware"); err == nil {
 		amagent.NotApplicable("cannot decide: the scan could not list installed software ("+why+")", nil)
 	}
-	var software []pkg
-	if err := amagent.FactInto("software", &software); err != nil && !errors.Is(err, amagent.ErrNotFound) {
+	raw, err := amagent.Fact("software")
+	if err != nil && !errors.Is(err, amagent.ErrNotFound) {
 		amagent.Fatal(err)
 	}
-	if software == nil {
+	// scanjson instead of encoding/json: a full inventory is tens of
+	// kilobytes, and reflection-based decoding of it costs tens of
+	// milliseconds per run in a wasm module.
+	software, perr := scanjson.Objects(raw, "name", "version")
+	if err != nil || perr != nil || software == nil {
 		amagent.NotApplicable("cannot decide: the scan has no software inventory", nil)
 	}
 	// The highest installed version of each name (multi-arch, or one
 	// package from several sources).
 	best := map[string]string{}
 	for _, p := range software {
-		cur, ok := best[p.Name]
+		name, version := p["name"], p["version"]
+		cur, ok := best[name]
 		if !ok {
-			best[p.Name] = p.Version
+			best[name] = version
 			continue
 		}
-		if c, err := debver.CompareStrings(p.Version, cur); err == nil && c > 0 {
-			best[p.Name] = p.Version
+		if c, err := debver.CompareStrings(version, cur); err == nil && c > 0 {
+			best[name] = version
 		}
 	}
 	d := Details{Missing: []string{}, Outdated: []Outdated{}, OK: []Present{}}
