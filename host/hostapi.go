@@ -202,6 +202,10 @@ func hostExec(ctx context.Context, mod api.Module, stack []uint64) {
 	}
 	if dl, ok := ctx.Deadline(); ok && time.Until(dl) < timeout {
 		timeout = time.Until(dl)
+		if timeout <= 0 {
+			setI32(stack, st.fail(CodeExecFail))
+			return
+		}
 	}
 	res, err := st.env.exec(ctx, sysexec.Request{Argv: req.Argv, Stdin: []byte(req.Stdin), Timeout: timeout, MaxOutput: st.execOutput})
 	if errors.Is(err, errNotRecorded) {
