@@ -59,10 +59,10 @@ func TestManifestGood(t *testing.T) {
 		t.Fatalf("%v %v", p, err)
 	}
 	for over, want := range map[string]map[string]any{
-		"params.port: want an int, got a string":                     {"port": "22"},
+		"params.port: want an int, got a string":                    {"port": "22"},
 		"params.nope: ssh-no-root-login declares no such parameter": {"nope": 1},
 		"params.users: want a list, got a bool":                     {"users": true},
-		"params.port: want an int, got a number":                     {"port": 1.5},
+		"params.port: want an int, got a number":                    {"port": 1.5},
 	} {
 		if _, err := m.ResolveParams(want); err == nil || err.Error() != over {
 			t.Errorf("override %v: got %v, want %q", want, err, over)
