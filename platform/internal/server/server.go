@@ -136,9 +136,10 @@ func (s *Server) loadSecrets(ctx context.Context) error {
 	return nil
 }
 
-// Run writes batched check-in state every FlushInterval and re-reads the
-// secrets' hashes (so that replicas follow a changed access key), until
-// ctx is done; then it flushes once more.
+// Run writes batched check-in state every FlushInterval; every 30 seconds
+// it re-reads the secrets' hashes (so that replicas follow a changed access
+// key) and gives up commands offered store.MaxOffers times without a
+// result. It returns when ctx is done, after a last flush.
 func (s *Server) Run(ctx context.Context) error {
 	t := time.NewTicker(s.cfg.FlushInterval)
 	defer t.Stop()
@@ -157,6 +158,11 @@ func (s *Server) Run(ctx context.Context) error {
 		case <-refresh.C:
 			if err := s.loadSecrets(ctx); err != nil {
 				s.log.Error("reloading secrets failed", "err", err)
+			}
+			if n, err := s.st.ExpireCommands(ctx, s.cfg.Now(), s.cfg.CommandTimeout); err != nil {
+				s.log.Error("expiring commands failed", "err", err)
+			} else if n > 0 {
+				s.log.Warn("commands given up: no result came back", "count", n, "offers", store.MaxOffers)
 			}
 		}
 	}

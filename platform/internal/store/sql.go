@@ -116,13 +116,13 @@ type sqlStore struct {
 const (
 	authQuery = `SELECT id, token_hash FROM devices WHERE uuid = ?`
 	infoQuery = `SELECT d.id, d.token_hash, d.group_id, g.scan_interval, g.version,
-		CASE WHEN EXISTS (SELECT 1 FROM commands c WHERE c.device_id = d.id AND c.done_at = 0 AND c.offered_at < ?) THEN 1 ELSE 0 END
+		CASE WHEN EXISTS (SELECT 1 FROM commands c WHERE c.device_id = d.id AND c.done_at = 0 AND c.offered_at < ? AND c.offers < 3) THEN 1 ELSE 0 END
 		FROM devices d JOIN device_groups g ON g.id = d.group_id WHERE d.uuid = ?`
 	// One statement: on PostgreSQL the row lock with SKIP LOCKED (and the
 	// re-check of the WHERE clause after a concurrent update) gives a
 	// command to one replica; on SQLite the single writer serializes it.
 	claimQuery = `UPDATE commands SET offered_at = ?, offers = offers + 1
-		WHERE id = (SELECT id FROM commands WHERE device_id = ? AND done_at = 0 AND offered_at < ?
+		WHERE id = (SELECT id FROM commands WHERE device_id = ? AND done_at = 0 AND offered_at < ? AND offers < 3
 			ORDER BY id LIMIT 1{{SKIP}})
 		RETURNING id, command, params, offers`
 )
@@ -371,6 +371,16 @@ func (s *sqlStore) ClaimCommand(ctx context.Context, deviceID int64, now time.Ti
 	}
 	c.OfferedAt = fromMS(ms(now))
 	return c, true, nil
+}
+
+func (s *sqlStore) ExpireCommands(ctx context.Context, now time.Time, timeout time.Duration) (int64, error) {
+	res, err := s.w.ExecContext(ctx, s.q(`UPDATE commands SET done_at = ?, status = 'error', error = ?
+		WHERE done_at = 0 AND offers >= ? AND offered_at < ?`),
+		ms(now), fmt.Sprintf("no result after %d offers", MaxOffers), MaxOffers, ms(now.Add(-timeout)))
+	if err != nil {
+		return 0, fmt.Errorf("expire commands: %w", err)
+	}
+	return res.RowsAffected()
 }
 
 func (s *sqlStore) CompleteCommand(ctx context.Context, deviceID, commandID int64, r protocol.CommandResult, now time.Time) error {

@@ -25,6 +25,12 @@ var (
 	ErrAmbiguous   = errors.New("ambiguous")
 )
 
+// MaxOffers is how many times a command is handed out without a result
+// coming back; then ExpireCommands gives it up as an error, so that a
+// command that kills the agent is not sent forever. The queries spell the
+// number out (3) so that they can be prepared once.
+const MaxOffers = 3
+
 // DefaultGroup is the group new devices join.
 const DefaultGroup = "default"
 
@@ -171,6 +177,9 @@ type Store interface {
 	// ClaimCommand hands the device's oldest waiting command to exactly one
 	// caller, marking it offered at now; ok is false when there is none.
 	ClaimCommand(ctx context.Context, deviceID int64, now time.Time, timeout time.Duration) (cmd Command, ok bool, err error)
+	// ExpireCommands ends, with status "error", every command offered
+	// MaxOffers times whose last offer timed out; it returns how many.
+	ExpireCommands(ctx context.Context, now time.Time, timeout time.Duration) (int64, error)
 	// CompleteCommand stores a result for the device's own command:
 	// ErrNotFound when the device has no such command, ErrAlreadyDone when
 	// a result was already stored.

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -228,6 +229,34 @@ func testReoffer(t *testing.T, ss []Store) {
 	}
 	if _, ok, _ := s.ClaimCommand(ctx, dev, t0.Add(time.Hour), timeout); ok {
 		t.Fatal("a command with a result was offered again")
+	}
+
+	// A command whose result never comes back is offered MaxOffers times,
+	// then given up as an error.
+	id2, _ := s.QueueCommand(ctx, dev, protocol.CmdReboot, []string{"0"}, t0)
+	at := t0
+	for i := 1; i <= MaxOffers; i++ {
+		at = at.Add(timeout + time.Second)
+		if c, ok, _ := s.ClaimCommand(ctx, dev, at, timeout); !ok || c.ID != id2 || c.Offers != i {
+			t.Fatalf("offer %d = %+v %v", i, c, ok)
+		}
+		if n, _ := s.ExpireCommands(ctx, at, timeout); n != 0 {
+			t.Fatalf("expired %d commands after offer %d", n, i)
+		}
+	}
+	at = at.Add(timeout + time.Second)
+	if info, _ := s.CheckinInfo(ctx, devUUID, at, timeout); info.HasCommand {
+		t.Fatal("CheckinInfo reports a command offered MaxOffers times")
+	}
+	if _, ok, _ := s.ClaimCommand(ctx, dev, at, timeout); ok {
+		t.Fatal("a command was offered more than MaxOffers times")
+	}
+	if n, err := s.ExpireCommands(ctx, at, timeout); n != 1 || err != nil {
+		t.Fatalf("ExpireCommands = %d, %v", n, err)
+	}
+	cmds, _ := s.Commands(ctx, dev, 1)
+	if c := cmds[0]; c.ID != id2 || c.Status != "error" || c.DoneAt.IsZero() || !strings.Contains(c.Error, "no result after 3 offers") {
+		t.Fatalf("expired command = %+v", c)
 	}
 }
 
