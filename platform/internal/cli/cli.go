@@ -38,6 +38,7 @@ commands:
             | unassign GROUP WORKLET | move DEVICE GROUP
   worklet   add DIR | list [--json]
   key       prints the platform's ed25519 public key (base64)
+  admin-token  makes a new admin token, prints it once (the old one stops working)
   loadgen   --url URL --access-key K --devices N --duration 10s --concurrency C
 
 every command but loadgen takes --data DIR (embedded database, keys) or
@@ -55,6 +56,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	cmds := map[string]func(context.Context, []string) error{
 		"serve": a.serve, "devices": a.devices, "queue": a.queue, "results": a.results,
 		"groups": a.groups, "worklet": a.worklet, "key": a.key, "loadgen": a.loadgen,
+		"admin-token": a.adminToken,
 	}
 	switch args[0] {
 	case "help", "-h", "--help":
@@ -341,5 +343,32 @@ func (a *app) key(ctx context.Context, args []string) error {
 		return err
 	}
 	fmt.Fprintln(a.stdout, bundle.FormatPublicKey(k.Public().(ed25519.PublicKey)))
+	return nil
+}
+
+func (a *app) adminToken(ctx context.Context, args []string) error {
+	fs := a.flags("admin-token")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if err := wantArgs(pos, 0, "admin-token --data DIR | --database URL"); err != nil {
+		return err
+	}
+	st, err := a.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	tok := fleet.NewToken()
+	if err := st.SetSetting(ctx, fleet.SettingAdminTokenHash, fleet.HashToken(tok)); err != nil {
+		return err
+	}
+	if a.data != "" {
+		if err := fleet.WriteSecret(filepath.Join(a.data, fleet.AdminTokenFile), tok+"\n"); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintln(a.stdout, tok)
 	return nil
 }

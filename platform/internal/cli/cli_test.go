@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -157,6 +158,40 @@ func TestServeAndCommands(t *testing.T) {
 	mustRun(t, "groups", "unassign", "servers", "patch-policy", "--data", dir)
 	if out := mustRun(t, "groups", "list", "--data", dir); !strings.Contains(out, "servers") {
 		t.Fatalf("groups list:\n%s", out)
+	}
+}
+
+func TestAdminToken(t *testing.T) {
+	dir := t.TempDir()
+	url := serve(t, "--data", dir)
+	old, _ := os.ReadFile(filepath.Join(dir, fleet.AdminTokenFile))
+	tok := strings.TrimSpace(mustRun(t, "admin-token", "--data", dir))
+	if stored, _ := os.ReadFile(filepath.Join(dir, fleet.AdminTokenFile)); strings.TrimSpace(string(stored)) != tok || tok == strings.TrimSpace(string(old)) {
+		t.Fatalf("admin-token printed %q, file has %q (old %q)", tok, stored, old)
+	}
+	st, err := store.OpenSQLite(t.Context(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if h, _, _ := st.Setting(t.Context(), fleet.SettingAdminTokenHash); h != fleet.HashToken(tok) {
+		t.Fatal("the new token's hash is not stored")
+	}
+	// The running server accepts the new token at once and refuses the old.
+	for _, tc := range []struct {
+		tok  string
+		want int
+	}{{tok, 200}, {strings.TrimSpace(string(old)), 401}} {
+		req, _ := http.NewRequestWithContext(t.Context(), "GET", url+"/api/devices", nil)
+		req.Header.Set("Authorization", "Bearer "+tc.tok)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != tc.want {
+			t.Errorf("GET /api/devices = %d, want %d", resp.StatusCode, tc.want)
+		}
 	}
 }
 

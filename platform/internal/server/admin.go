@@ -58,7 +58,7 @@ func (s *Server) adminRoutes(mux *http.ServeMux) {
 func (s *Server) admin(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		if !ok || !equalHash(sha256.Sum256([]byte(tok)), s.adminHash.Load()) {
+		if !ok || !s.secretMatches(r.Context(), sha256.Sum256([]byte(tok)), &s.adminHash) {
 			writeError(w, http.StatusUnauthorized, "admin token required (Authorization: Bearer <admin token>)")
 			return
 		}

@@ -27,7 +27,7 @@ func (s *Server) enroll(w http.ResponseWriter, r *http.Request) {
 	if !decode(w, r, maxEnrollBody, &req) {
 		return
 	}
-	if !equalHash(sha256.Sum256([]byte(req.AccessKey)), s.accessHash.Load()) {
+	if !s.secretMatches(r.Context(), sha256.Sum256([]byte(req.AccessKey)), &s.accessHash) {
 		s.log.Warn("enrollment refused: wrong access key", "remote", r.RemoteAddr, "device_uuid", truncate(req.DeviceUUID, 64))
 		writeError(w, http.StatusUnauthorized, "wrong access key")
 		return

@@ -73,6 +73,9 @@ type Server struct {
 	bundleMu sync.RWMutex
 	bundles  map[string][]byte // encoded bundle answers, immutable
 
+	reloadMu   sync.Mutex
+	lastReload time.Time
+
 	pendMu  sync.Mutex
 	pending map[int64]store.Checkin
 }
@@ -289,4 +292,23 @@ func (s *Server) dbError(w http.ResponseWriter, r *http.Request, err error) {
 
 func equalHash(sum [32]byte, want *[]byte) bool {
 	return want != nil && subtle.ConstantTimeCompare(sum[:], *want) == 1
+}
+
+// secretMatches compares sum with the hash in dst; on a mismatch it
+// re-reads the secrets from the store (at most once a second), so that a
+// key or token changed by `amplatform admin-token` or another replica
+// works at once.
+func (s *Server) secretMatches(ctx context.Context, sum [32]byte, dst *atomic.Pointer[[]byte]) bool {
+	if equalHash(sum, dst.Load()) {
+		return true
+	}
+	s.reloadMu.Lock()
+	if time.Since(s.lastReload) >= time.Second {
+		s.lastReload = time.Now()
+		if err := s.loadSecrets(ctx); err != nil {
+			s.log.Error("reloading secrets failed", "err", err)
+		}
+	}
+	s.reloadMu.Unlock()
+	return equalHash(sum, dst.Load())
 }
