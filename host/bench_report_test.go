@@ -60,6 +60,7 @@ func TestBenchReport(t *testing.T) {
 	cmod := load(t, e, "check.wasm", "", read)
 	gmod := load(t, e, "gomod.wasm", "", goBody)
 	gmodOff := load(t, eOff, "gomod.wasm", "", goBody)
+	gmin := load(t, e, "gomin.wasm", "", read)
 	comp := load(t, e, "compute.wasm", "", "")
 	compOff := load(t, eOff, "compute.wasm", "", "")
 	fl := load(t, e, "factloop.wasm", "", "")
@@ -114,6 +115,7 @@ func TestBenchReport(t *testing.T) {
 		{"compute.wat (10M iterations), CloseOnContextDone", 1, func() { mustStatus(e.Run(ctx, comp, PhaseEvaluate, nil, env)) }},
 		{"compute.wat (10M iterations), no CloseOnContextDone", 1, func() { mustStatus(eOff.Run(ctx, compOff, PhaseEvaluate, nil, env)) }},
 		{"one amagent.fact call", factBatch, factMod},
+		{"evaluate minimal Go module (gomin, no encoding/json)", 1, func() { mustStatus(e.Run(ctx, gmin, PhaseEvaluate, nil, env)) }},
 		{"script, back-to-back (mean of 10)", 10, times(10, runScript)},
 		{"evaluate WAT, back-to-back as in a scan (mean of 100)", 100, times(100, evalWAT)},
 		{"evaluate C, back-to-back as in a scan (mean of 100)", 100, times(100, evalC)},
@@ -187,9 +189,10 @@ func TestBenchReport(t *testing.T) {
 	ratio("isolated: script / C evaluation (goal >= 25)", subjects[0].name, subjects[2].name)
 	ratio("isolated: script / WAT evaluation", subjects[0].name, subjects[1].name)
 	ratio("isolated: script / Go evaluation (goal >= 1)", subjects[0].name, subjects[3].name)
-	ratio("back-to-back: script / C evaluation (goal >= 25)", subjects[8].name, subjects[10].name)
-	ratio("back-to-back: script / WAT evaluation", subjects[8].name, subjects[9].name)
-	ratio("back-to-back: script / Go evaluation (goal >= 1)", subjects[8].name, subjects[11].name)
+	ratio("isolated: script / minimal Go evaluation", subjects[0].name, subjects[8].name)
+	ratio("back-to-back: script / C evaluation (goal >= 25)", subjects[9].name, subjects[11].name)
+	ratio("back-to-back: script / WAT evaluation", subjects[9].name, subjects[10].name)
+	ratio("back-to-back: script / Go evaluation (goal >= 1)", subjects[9].name, subjects[12].name)
 	ratio("Go evaluation: CloseOnContextDone / without", subjects[3].name, subjects[4].name)
 	ratio("compute: CloseOnContextDone / without", subjects[5].name, subjects[6].name)
 	ratio("Go: cold compile / warm load", loadSubjects[1].name, loadSubjects[3].name)

@@ -9,3 +9,4 @@ CFLAGS=(--target=wasm32-wasi -O2 -g0 -Wall -Wl,--strip-all)
 clang "${CFLAGS[@]}" -o probe.wasm probe.c probe_ls.c
 clang "${CFLAGS[@]}" -o check.wasm check.c
 (cd gomod && GOOS=wasip1 GOARCH=wasm CGO_ENABLED=0 go build -trimpath -ldflags='-s -w' -o ../gomod.wasm .)
+(cd gomin && GOOS=wasip1 GOARCH=wasm CGO_ENABLED=0 go build -trimpath -ldflags='-s -w' -o ../gomin.wasm .)
