@@ -219,6 +219,11 @@ func (s *Scheduler) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			return nil
 		case <-s.changed:
+			// A scan that is due now (after a boot, or never scanned) stays
+			// due: the new interval applies from the scan after it.
+			if timerReason == ReasonBoot || last.IsZero() {
+				continue
+			}
 			base := last
 			if base.IsZero() {
 				base = time.Now()

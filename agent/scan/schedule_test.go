@@ -289,3 +289,20 @@ func TestSchedulerShutdownMidScan(t *testing.T) {
 		}
 	})
 }
+
+// The platform config restored at start changes the interval before the
+// scheduler runs; the scan due after a reboot must still happen at once.
+func TestSchedulerIntervalChangeKeepsBootScan(t *testing.T) {
+	for range 20 { // select picks among ready cases at random: try often
+		synctest.Test(t, func(t *testing.T) {
+			r := newRig(state.NewMemStore(), "boot-1")
+			r.s.SetInterval(12)
+			stop := r.start(t)
+			defer stop()
+			synctest.Wait()
+			if got := r.reasons(); len(got) != 1 || got[0] != ReasonBoot {
+				t.Fatalf("scans after start %v, want the boot scan", got)
+			}
+		})
+	}
+}
