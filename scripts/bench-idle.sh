@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Resident memory of the idle agent between check-ins (goal: under 20 MiB),
+# beside the platform process measured in the same run. Starts a platform
+# and an agent on loopback under a temp dir, waits for a check-in and the
+# boot scan, then reads VmRSS/VmHWM from /proc.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+tmp=$(mktemp -d)
+port=$(( 20000 + RANDOM % 20000 ))
+key=bench-access-key-0123456789
+pids=()
+trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null; rm -rf "$tmp"' EXIT
+bin/amplatform serve --data "$tmp/p" --listen "127.0.0.1:$port" --access-key "$key" --checkin-interval 1h >"$tmp/p.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done
+cat >"$tmp/a.toml" <<TOML
+server = "http://127.0.0.1:$port"
+access_key = "$key"
+state_dir = "$tmp/a"
+log_file = "$tmp/a/amagent.log"
+dry_run = true
+[scan]
+skip_pending = true
+TOML
+bin/amagent run --config "$tmp/a.toml" &
+apid=$!
+pids+=($apid)
+for _ in $(seq 200); do grep -q 'msg="scan complete"' "$tmp/a/amagent.log" 2>/dev/null && grep -q 'msg=complete' "$tmp/a/amagent.log" && break; sleep 0.1; done
+sleep 3
+rss() { awk -v k="$2" '$1==k":" {print $2}' "/proc/$1/status"; }
+a_rss=$(rss "$apid" VmRSS); a_hwm=$(rss "$apid" VmHWM)
+p_rss=$(rss "${pids[0]}" VmRSS)
+awk -v a="$a_rss" -v h="$a_hwm" -v p="$p_rss" 'BEGIN {
+  printf "idle agent VmRSS %.1f MiB (peak %.1f MiB during start and boot scan); goal < 20 MiB: %.2f of goal\n", a/1024, h/1024, a/1024/20
+  printf "platform VmRSS (same run, for scale) %.1f MiB; agent/platform %.2fx\n", p/1024, a/p
+}'
