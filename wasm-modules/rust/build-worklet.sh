@@ -16,8 +16,11 @@ here=$(pwd -P)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 # Debian 12's rustc (1.63) calls the target wasm32-wasi; newer ones wasm32-wasip1.
+# (The list is read whole first: grep -q closing the pipe early would make
+# rustc die of SIGPIPE and, under pipefail, pick the wrong target.)
+targets=$("$rustc" --print target-list)
 target=wasm32-wasi
-if ! "$rustc" --print target-list | grep -qx wasm32-wasi; then target=wasm32-wasip1; fi
+if ! grep -qx wasm32-wasi <<<"$targets"; then target=wasm32-wasip1; fi
 common=(--edition 2021 --target "$target" -C opt-level=s -C debuginfo=0
   -C codegen-units=1 -C panic=abort -C strip=symbols
   --remap-path-prefix "$sdk=amagent" --remap-path-prefix "$here=." --remap-path-prefix "$tmp=build")
