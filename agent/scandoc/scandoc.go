@@ -10,8 +10,9 @@ import "time"
 const SchemaVersion = 1
 
 // Document is one device scan. Each top-level key is filled by one collector;
-// a collector that fails records its error in Errors and leaves its part at
-// its zero value, so a partial scan is still a scan.
+// a collector that fails or times out records its error in Errors and keeps
+// whatever it had gathered (zero values for the rest), so a partial scan is
+// still a scan.
 type Document struct {
 	Schema         int               `json:"schema"`
 	CollectedAt    time.Time         `json:"collected_at"`

@@ -59,9 +59,11 @@ func LookPath(name string) (string, error) {
 		return "", fmt.Errorf("program %q: relative paths are not allowed", name)
 	}
 	for _, dir := range filepath.SplitList(SystemPath) {
-		p := filepath.Join(dir, name)
-		if isExecutable(p) {
-			return p, nil
+		for _, ext := range exeSuffixes {
+			p := filepath.Join(dir, name+ext)
+			if isExecutable(p) {
+				return p, nil
+			}
 		}
 	}
 	return "", fmt.Errorf("program %q not found on the system path %s", name, SystemPath)

@@ -22,4 +22,7 @@ func setProcessGroup(cmd *exec.Cmd) {
 	}
 }
 
+// exeSuffixes are tried after a bare program name.
+var exeSuffixes = []string{""}
+
 func isExecMode(fi fs.FileInfo) bool { return fi.Mode().Perm()&0o111 != 0 }
