@@ -22,7 +22,7 @@ func macAnswers(t *testing.T) map[string]fakeAnswer {
 		"system_profiler -json SPApplicationsDataType":                out(0, md("system_profiler-apps.json")),
 		"softwareupdate --history":                                    out(0, md("softwareupdate-history.txt")),
 		"softwareupdate -l --no-scan":                                 out(0, md("softwareupdate-l.txt")),
-		"last -n 20":                                                    out(0, md("last.txt")),
+		"last -n 20":                                                  out(0, md("last.txt")),
 		"stat -f %Su /dev/console":                                    out(0, "jane\n"),
 	}
 }
