@@ -24,11 +24,13 @@ import (
 	"github.com/amagent/amagent/agent/sysexec"
 )
 
-// Scan is a scan document prepared for fact lookups: parsed once, answers
-// cached, safe for concurrent runs.
+// Scan is a scan document prepared for fact lookups: checked once, its
+// top-level keys indexed, answers cached, safe for concurrent runs. A fact
+// is the raw JSON text of the value in the document, byte for byte: nothing
+// is decoded or re-encoded.
 type Scan struct {
 	raw    json.RawMessage
-	tree   any
+	top    map[string][]byte // top-level key -> raw value
 	family string
 
 	// cache is copy-on-write: readers load it without a lock (a fact call
@@ -43,20 +45,28 @@ func NewScan(doc []byte) (*Scan, error) {
 	if len(doc) == 0 {
 		doc = []byte("{}")
 	}
-	dec := json.NewDecoder(bytes.NewReader(doc))
-	dec.UseNumber()
-	var tree any
-	if err := dec.Decode(&tree); err != nil {
+	if !json.Valid(doc) {
+		// Decode only to name what is wrong.
+		var v any
+		err := json.Unmarshal(doc, &v)
+		if err == nil {
+			err = errors.New("invalid JSON")
+		}
 		return nil, fmt.Errorf("scan document: %w", err)
 	}
-	obj, ok := tree.(map[string]any)
-	if !ok {
+	if doc[0] != '{' {
 		return nil, errors.New("scan document: not a JSON object")
 	}
-	s := &Scan{raw: json.RawMessage(doc), tree: tree}
+	top := map[string][]byte{}
+	if err := eachMember(doc, func(k string, v []byte) bool { top[k] = v; return true }); err != nil {
+		return nil, fmt.Errorf("scan document: %w", err)
+	}
+	s := &Scan{raw: json.RawMessage(doc), top: top}
 	s.cache.Store(&map[string][]byte{})
-	if os, ok := obj["os"].(map[string]any); ok {
-		s.family, _ = os["family"].(string)
+	if os, ok := top["os"]; ok {
+		if fam := member(os, "family"); len(fam) > 0 && fam[0] == '"' {
+			_ = json.Unmarshal(fam, &s.family)
+		}
 	}
 	return s, nil
 }
@@ -66,7 +76,8 @@ func (s *Scan) JSON() json.RawMessage { return s.raw }
 
 // Fact answers the JSON value at a dotted path ("os.version",
 // "software.0.name"); the empty key is the whole document. ok is false when
-// nothing is there. The returned bytes are shared: do not modify them.
+// nothing is there. The answer is the value's own text in the document
+// (shared: do not modify it).
 func (s *Scan) Fact(key []byte) ([]byte, bool) {
 	if v, ok := (*s.cache.Load())[string(key)]; ok {
 		return v, v != nil
@@ -90,30 +101,138 @@ func (s *Scan) lookup(key string) []byte {
 	if key == "" {
 		return s.raw
 	}
-	cur := s.tree
-	for _, seg := range strings.Split(key, ".") {
-		switch x := cur.(type) {
-		case map[string]any:
-			v, ok := x[seg]
-			if !ok {
-				return nil
-			}
-			cur = v
-		case []any:
+	first, rest, more := strings.Cut(key, ".")
+	cur, ok := s.top[first]
+	if !ok {
+		return nil
+	}
+	for more {
+		var seg string
+		seg, rest, more = strings.Cut(rest, ".")
+		switch {
+		case len(cur) > 0 && cur[0] == '{':
+			cur = member(cur, seg)
+		case len(cur) > 0 && cur[0] == '[':
 			i, err := strconv.Atoi(seg)
-			if err != nil || i < 0 || i >= len(x) || seg != strconv.Itoa(i) {
+			if err != nil || i < 0 || seg != strconv.Itoa(i) {
 				return nil
 			}
-			cur = x[i]
+			cur = element(cur, i)
 		default:
 			return nil
 		}
+		if cur == nil {
+			return nil
+		}
 	}
-	b, err := json.Marshal(cur)
-	if err != nil {
-		return nil
+	return cur
+}
+
+// The functions below walk JSON text that json.Valid accepted (NewScan
+// checks the whole document once), so they need not report syntax errors.
+
+// eachMember calls f with every key (decoded) and raw value of the object
+// at obj, in order, until f returns false. Values of repeated keys are all
+// passed; callers keep the last one, as encoding/json does.
+func eachMember(obj []byte, f func(key string, val []byte) bool) error {
+	i := jsonSpace(obj, 1)
+	for i < len(obj) && obj[i] == '"' {
+		kEnd := jsonSkip(obj, i)
+		rawKey := obj[i:kEnd]
+		var key string
+		if bytes.IndexByte(rawKey, '\\') < 0 {
+			key = string(rawKey[1 : len(rawKey)-1])
+		} else if err := json.Unmarshal(rawKey, &key); err != nil {
+			return err
+		}
+		vStart := jsonSpace(obj, jsonSpace(obj, kEnd)+1) // past ':'
+		vEnd := jsonSkip(obj, vStart)
+		if !f(key, obj[vStart:vEnd]) {
+			return nil
+		}
+		i = jsonSpace(obj, vEnd)
+		if i < len(obj) && obj[i] == ',' {
+			i = jsonSpace(obj, i+1)
+		}
 	}
-	return b
+	return nil
+}
+
+// member is the raw value of key in the object obj (the last one when the
+// key repeats), or nil.
+func member(obj []byte, key string) []byte {
+	var out []byte
+	_ = eachMember(obj, func(k string, v []byte) bool {
+		if k == key {
+			out = v
+		}
+		return true
+	})
+	return out
+}
+
+// element is the raw value at index n of the array arr, or nil.
+func element(arr []byte, n int) []byte {
+	i := jsonSpace(arr, 1)
+	for k := 0; i < len(arr) && arr[i] != ']'; k++ {
+		end := jsonSkip(arr, i)
+		if k == n {
+			return arr[i:end]
+		}
+		i = jsonSpace(arr, end)
+		if i < len(arr) && arr[i] == ',' {
+			i = jsonSpace(arr, i+1)
+		}
+	}
+	return nil
+}
+
+func jsonSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\n' || b[i] == '\t' || b[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// jsonSkip returns the end of the valid JSON value that starts at b[i].
+func jsonSkip(b []byte, i int) int {
+	switch b[i] {
+	case '"':
+		for j := i + 1; j < len(b); j++ {
+			switch b[j] {
+			case '\\':
+				j++
+			case '"':
+				return j + 1
+			}
+		}
+		return len(b)
+	case '{', '[':
+		depth := 0
+		for j := i; j < len(b); j++ {
+			switch b[j] {
+			case '"':
+				for j++; j < len(b) && b[j] != '"'; j++ {
+					if b[j] == '\\' {
+						j++
+					}
+				}
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					return j + 1
+				}
+			}
+		}
+		return len(b)
+	}
+	j := i
+	for j < len(b) && b[j] != ',' && b[j] != '}' && b[j] != ']' && b[j] != ' ' && b[j] != '\n' && b[j] != '\t' && b[j] != '\r' {
+		j++
+	}
+	return j
 }
 
 // OSFamily is os.family from the document ("linux", "windows", "darwin"),

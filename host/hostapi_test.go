@@ -19,7 +19,7 @@ func TestFact(t *testing.T) {
 	w := load(t, e, "probe.wasm", "", "")
 	cases := []struct{ key, details, status string }{
 		{"os.version", `"12"`, StatusCompliant},
-		{"os", `{"family":"linux","version":"12"}`, StatusCompliant},
+		{"os", `{"family": "linux", "version": "12"}`, StatusCompliant}, // the document's own text
 		{"probe.arg", `"probe.arg"`, StatusCompliant},
 		{"nope.nope", `-1`, StatusNonCompliant},
 	}
@@ -34,6 +34,61 @@ func TestFact(t *testing.T) {
 		got, ok := s.Fact([]byte(key))
 		if string(got) != want || ok != (want != "") {
 			t.Errorf("Fact(%q) = %s %v, want %s", key, got, ok, want)
+		}
+	}
+}
+
+// TestFactRawBytes checks that a fact is the value's text exactly as the
+// document has it (spacing, key order, escapes, number spelling), never
+// re-encoded, for every kind of value and path.
+func TestFactRawBytes(t *testing.T) {
+	doc := `{
+  "os": {"version": "12",  "family" : "linux", "tags": ["a<b", "\u00e9\n"]},
+  "software": [ {"name": "z", "version": "1:2.0~rc1"} ,
+    {"name":"a","size": 1.50e3, "nested": {"k": [1, [2, {"x": null}]]}} ],
+  "n": -0.0,
+  "dup": 1, "dup": {"last": true},
+  "esc\u0061ped": "key with an escape",
+  "empty": {}, "none": [], "t": true
+}`
+	s := scanOf(t, doc)
+	for key, want := range map[string]string{
+		"os":                        `{"version": "12",  "family" : "linux", "tags": ["a<b", "\u00e9\n"]}`,
+		"os.family":                 `"linux"`,
+		"os.tags":                   `["a<b", "\u00e9\n"]`,
+		"os.tags.1":                 `"\u00e9\n"`,
+		"software":                  "[ {\"name\": \"z\", \"version\": \"1:2.0~rc1\"} ,\n    {\"name\":\"a\",\"size\": 1.50e3, \"nested\": {\"k\": [1, [2, {\"x\": null}]]}} ]",
+		"software.0":                `{"name": "z", "version": "1:2.0~rc1"}`,
+		"software.1.size":           `1.50e3`,
+		"software.1.nested.k.1.1":   `{"x": null}`,
+		"software.1.nested.k.1.1.x": `null`,
+		"n":                         `-0.0`,
+		"dup":                       `{"last": true}`,
+		"escaped":                   `"key with an escape"`,
+		"empty":                     `{}`,
+		"none":                      `[]`,
+		"t":                         `true`,
+	} {
+		got, ok := s.Fact([]byte(key))
+		if !ok || string(got) != want {
+			t.Errorf("Fact(%q) = %q %v, want %q", key, got, ok, want)
+		}
+		// A second call answers from the cache, the same bytes.
+		if again, _ := s.Fact([]byte(key)); string(again) != string(got) {
+			t.Errorf("Fact(%q) cached = %q, first %q", key, again, got)
+		}
+	}
+	for _, key := range []string{"nope", "os.nope", "os.family.x", "software.2", "software.-1", "software.01", "software.x", "none.0", "empty.a", "t.x", "os."} {
+		if got, ok := s.Fact([]byte(key)); ok || got != nil {
+			t.Errorf("Fact(%q) = %q %v, want nothing", key, got, ok)
+		}
+	}
+	if s.OSFamily() != "linux" {
+		t.Errorf("OSFamily = %q", s.OSFamily())
+	}
+	for _, bad := range []string{`[1]`, `"x"`, `{"a": }`, `{"a": 1} x`, `{"a": "\x"}`} {
+		if _, err := NewScan([]byte(bad)); err == nil {
+			t.Errorf("NewScan(%q): no error", bad)
 		}
 	}
 }
