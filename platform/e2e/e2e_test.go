@@ -292,6 +292,51 @@ func (p *platform) commandDone(dev string, id int64) (status, errText string, ou
 	return "", "", nil, false
 }
 
+// remediatingWorklet makes a bundle directory around the ABI probe module
+// (testdata/abi/c-probe) in "write" mode: evaluate tries to write and is
+// refused (exit 1, non-compliant); remediate may write under dir.
+func remediatingWorklet(t *testing.T, dir string) string {
+	t.Helper()
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	wasm, err := os.ReadFile(filepath.Join(moduleRoot(t), "testdata", "abi", "c-probe", "worklet.wasm"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := filepath.Join(t.TempDir(), "e2e-remediate")
+	os.MkdirAll(b, 0o755)
+	manifest := fmt.Sprintf(`abi = 1
+kind = "worklet"
+name = "e2e-remediate"
+version = "1.0.0"
+description = "writes a file only when remediating"
+module = "worklet.wasm"
+
+[remediate]
+write = [%q]
+
+[params.mode]
+type = "string"
+default = "write"
+
+[params.path]
+type = "string"
+default = %q
+
+[params.text]
+type = "string"
+default = "remediated by amagent"
+`, dir+"/", filepath.Join(dir, "fixed.txt"))
+	if err := os.WriteFile(filepath.Join(b, "worklet.toml"), []byte(manifest), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(b, "worklet.wasm"), wasm, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
 func TestAgentAndPlatformEndToEnd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end test builds and runs both binaries")
@@ -304,6 +349,11 @@ func TestAgentAndPlatformEndToEnd(t *testing.T) {
 	worklet := filepath.Join(moduleRoot(t), "worklets", "disk-usage-threshold")
 	p.cli("worklet", "add", worklet)
 	p.cli("groups", "assign", "default", "disk-usage-threshold", "--param", "max_percent=99")
+	// A worklet that remediates at once: its evaluate phase cannot write
+	// (non-compliant), its remediate phase writes a declared file.
+	fixed := filepath.Join(t.TempDir(), "remediated")
+	p.cli("worklet", "add", remediatingWorklet(t, fixed))
+	p.cli("groups", "assign", "default", "e2e-remediate", "--remediate", "immediately")
 	key := strings.TrimSpace(p.cli("key"))
 	p.start()
 
@@ -375,6 +425,29 @@ func TestAgentAndPlatformEndToEnd(t *testing.T) {
 		})
 		if !strings.Contains(a.log(), "command_processor=wasm command_name=disk-usage-threshold") {
 			t.Fatal("the worklet evaluation was not logged as a wasm command")
+		}
+	})
+
+	t.Run("a non-compliant worklet is remediated when due", func(t *testing.T) {
+		waitFor(t, 30*time.Second, "the remediation to write its file", func() bool {
+			b, err := os.ReadFile(filepath.Join(fixed, "fixed.txt"))
+			return err == nil && string(b) == "remediated by amagent"
+		})
+		waitFor(t, 30*time.Second, "the scan result after remediation", func() bool {
+			r := p.results(dev)
+			if r.Scan == nil {
+				return false
+			}
+			for _, w := range r.Scan.Report.Results {
+				if w.Name == "e2e-remediate" && strings.Contains(w.Message, "after remediation") {
+					return true
+				}
+			}
+			return false
+		})
+		if !strings.Contains(a.log(), "command_processor=wasm command_name=e2e-remediate command=runWorklet") ||
+			!strings.Contains(a.log(), `msg="worklet remediated" worklet=e2e-remediate status=succeeded`) {
+			t.Fatalf("remediation not logged:\n%s", a.log())
 		}
 	})
 
