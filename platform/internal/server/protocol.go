@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/http"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -97,23 +98,29 @@ func tokenMatches(w http.ResponseWriter, hash [32]byte, stored string) bool {
 // device authenticates the request's device and returns its id; on failure
 // it has answered 401.
 func (s *Server) device(w http.ResponseWriter, r *http.Request) (int64, bool) {
+	a, ok := s.deviceAuth(w, r)
+	return a.ID, ok
+}
+
+// deviceAuth is device with the device's group.
+func (s *Server) deviceAuth(w http.ResponseWriter, r *http.Request) (store.DeviceAuth, bool) {
 	id, hash, ok := credentials(w, r)
 	if !ok {
-		return 0, false
+		return store.DeviceAuth{}, false
 	}
 	a, err := s.st.DeviceAuth(r.Context(), id)
 	if errors.Is(err, store.ErrNotFound) {
 		writeError(w, http.StatusUnauthorized, "unknown device: enroll again")
-		return 0, false
+		return store.DeviceAuth{}, false
 	}
 	if err != nil {
 		s.dbError(w, r, err)
-		return 0, false
+		return store.DeviceAuth{}, false
 	}
 	if !tokenMatches(w, hash, a.TokenHash) {
-		return 0, false
+		return store.DeviceAuth{}, false
 	}
-	return a.ID, true
+	return a, true
 }
 
 var tzPattern = regexp.MustCompile(`^[+-](0[0-9]|1[0-4])[0-5][0-9]$`)
@@ -346,12 +353,23 @@ type BundleResponse struct {
 }
 
 func (s *Server) bundle(w http.ResponseWriter, r *http.Request) {
-	if _, ok := s.device(w, r); !ok {
+	dev, ok := s.deviceAuth(w, r)
+	if !ok {
 		return
 	}
 	name, version := r.PathValue("name"), r.PathValue("version")
 	if !fleet.ValidName(name) || !fleet.ValidVersion(version) {
 		writeError(w, http.StatusNotFound, "no such bundle")
+		return
+	}
+	// A device gets only the bundles assigned to its group.
+	assigned, err := s.st.GroupAssignments(r.Context(), dev.GroupID)
+	if err != nil {
+		s.dbError(w, r, err)
+		return
+	}
+	if !slices.ContainsFunc(assigned, func(a protocol.Assignment) bool { return a.Name == name && a.Version == version }) {
+		writeError(w, http.StatusNotFound, "no such bundle assigned to this device")
 		return
 	}
 	key := name + "/" + version

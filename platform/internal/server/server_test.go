@@ -427,6 +427,14 @@ func TestWorkletsScansBundles(t *testing.T) {
 	if code, _ := call(t, "GET", e.url[0]+"/bundles/ssh-no-root/9.9.9", d.hdr(), nil); code != 404 {
 		t.Fatalf("unknown bundle = %d", code)
 	}
+	// A bundle that exists but is not assigned to the device's group.
+	other := strings.Replace(manifest, `"ssh-no-root"`, `"not-assigned"`, 1)
+	if code, body := call(t, "POST", e.url[0]+"/api/worklets", admin(), WorkletRequest{Manifest: other, Module: module}); code != http.StatusCreated {
+		t.Fatalf("add second worklet: %d %s", code, body)
+	}
+	if code, body := call(t, "GET", e.url[0]+"/bundles/not-assigned/1.0.0", d.hdr(), nil); code != 404 || !bytes.Contains(body, []byte("not assigned")) && !bytes.Contains(body, []byte("assigned to this device")) {
+		t.Fatalf("unassigned bundle = %d %s, want 404", code, body)
+	}
 
 	scan := `{"scan_id":"s1","started_at":"2026-11-25T12:00:00Z","reason":"command","scan":{"hostname":"h"},"results":[
 		{"name":"a","phase":"evaluate","status":"compliant"},

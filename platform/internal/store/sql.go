@@ -114,7 +114,7 @@ type sqlStore struct {
 }
 
 const (
-	authQuery = `SELECT id, token_hash FROM devices WHERE uuid = ?`
+	authQuery = `SELECT id, token_hash, group_id FROM devices WHERE uuid = ?`
 	infoQuery = `SELECT d.id, d.token_hash, d.group_id, g.scan_interval, g.version,
 		CASE WHEN EXISTS (SELECT 1 FROM commands c WHERE c.device_id = d.id AND c.done_at = 0 AND c.offered_at < ? AND c.offers < 3) THEN 1 ELSE 0 END
 		FROM devices d JOIN device_groups g ON g.id = d.group_id WHERE d.uuid = ?`
@@ -300,7 +300,7 @@ func (s *sqlStore) RegisterDevices(ctx context.Context, devs []NewDevice, now ti
 
 func (s *sqlStore) DeviceAuth(ctx context.Context, id string) (DeviceAuth, error) {
 	var a DeviceAuth
-	err := s.authStmt.QueryRowContext(ctx, id).Scan(&a.ID, &a.TokenHash)
+	err := s.authStmt.QueryRowContext(ctx, id).Scan(&a.ID, &a.TokenHash, &a.GroupID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return a, fmt.Errorf("device %s: %w", id, ErrNotFound)
 	}

@@ -67,6 +67,7 @@ type Summary struct {
 type DeviceAuth struct {
 	ID        int64
 	TokenHash string
+	GroupID   int64
 }
 
 // NewDevice is a device registered in bulk (load generation).
