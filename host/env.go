@@ -33,6 +33,11 @@ type Scan struct {
 	top    map[string][]byte // top-level key -> raw value
 	family string
 
+	// arrays indexes the elements of each array a lookup has stepped
+	// into (keyed by the address of its '['), so that "software.N.name"
+	// for every N costs one walk of the list, not one per N.
+	arrays sync.Map // *byte -> [][]byte
+
 	// cache is copy-on-write: readers load it without a lock (a fact call
 	// is on the guest's hot path); a new key copies the map under mu.
 	mu    sync.Mutex
@@ -82,7 +87,13 @@ func (s *Scan) Fact(key []byte) ([]byte, bool) {
 	if v, ok := (*s.cache.Load())[string(key)]; ok {
 		return v, v != nil
 	}
-	v := s.lookup(string(key))
+	v, indexed := s.lookup(string(key))
+	if indexed {
+		// Element paths are cheap to answer again and can be many (one
+		// per package): caching them would make every new key copy a
+		// large map.
+		return v, v != nil
+	}
 	s.mu.Lock()
 	old := *s.cache.Load()
 	if len(old) < 1024 {
@@ -97,14 +108,16 @@ func (s *Scan) Fact(key []byte) ([]byte, bool) {
 	return v, v != nil
 }
 
-func (s *Scan) lookup(key string) []byte {
+// lookup finds the value at key; indexed says that the path went through
+// an array element.
+func (s *Scan) lookup(key string) (v []byte, indexed bool) {
 	if key == "" {
-		return s.raw
+		return s.raw, false
 	}
 	first, rest, more := strings.Cut(key, ".")
 	cur, ok := s.top[first]
 	if !ok {
-		return nil
+		return nil, false
 	}
 	for more {
 		var seg string
@@ -115,17 +128,34 @@ func (s *Scan) lookup(key string) []byte {
 		case len(cur) > 0 && cur[0] == '[':
 			i, err := strconv.Atoi(seg)
 			if err != nil || i < 0 || seg != strconv.Itoa(i) {
-				return nil
+				return nil, indexed
 			}
-			cur = element(cur, i)
+			indexed = true
+			cur = s.element(cur, i)
 		default:
-			return nil
+			return nil, indexed
 		}
 		if cur == nil {
-			return nil
+			return nil, indexed
 		}
 	}
-	return cur
+	return cur, indexed
+}
+
+// element is the raw value at index n of the array arr (a slice of the
+// document), or nil. The array's elements are found once, then indexed.
+func (s *Scan) element(arr []byte, n int) []byte {
+	var elems [][]byte
+	if v, ok := s.arrays.Load(&arr[0]); ok {
+		elems = v.([][]byte)
+	} else {
+		elems = elements(arr)
+		s.arrays.Store(&arr[0], elems)
+	}
+	if n >= len(elems) {
+		return nil
+	}
+	return elems[n]
 }
 
 // The functions below walk JSON text that json.Valid accepted (NewScan
@@ -171,20 +201,19 @@ func member(obj []byte, key string) []byte {
 	return out
 }
 
-// element is the raw value at index n of the array arr, or nil.
-func element(arr []byte, n int) []byte {
+// elements are the raw values of the array arr, in order.
+func elements(arr []byte) [][]byte {
+	out := [][]byte{}
 	i := jsonSpace(arr, 1)
-	for k := 0; i < len(arr) && arr[i] != ']'; k++ {
+	for i < len(arr) && arr[i] != ']' {
 		end := jsonSkip(arr, i)
-		if k == n {
-			return arr[i:end]
-		}
+		out = append(out, arr[i:end:end])
 		i = jsonSpace(arr, end)
 		if i < len(arr) && arr[i] == ',' {
 			i = jsonSpace(arr, i+1)
 		}
 	}
-	return nil
+	return out
 }
 
 func jsonSpace(b []byte, i int) int {

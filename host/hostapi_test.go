@@ -3,6 +3,7 @@ package host
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -89,6 +90,37 @@ func TestFactRawBytes(t *testing.T) {
 	for _, bad := range []string{`[1]`, `"x"`, `{"a": }`, `{"a": 1} x`, `{"a": "\x"}`} {
 		if _, err := NewScan([]byte(bad)); err == nil {
 			t.Errorf("NewScan(%q): no error", bad)
+		}
+	}
+}
+
+// TestFactElements walks a long list one element at a time, as a worklet
+// does with "software.N.name": every answer is right, nested lists are
+// indexed on their own, and the end of the list is "not found".
+func TestFactElements(t *testing.T) {
+	var b strings.Builder
+	b.WriteString(`{"software": [`)
+	for i := range 3000 {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, `{"name": "p%d", "tags": ["t%d", "u%d"]}`, i, i, i)
+	}
+	b.WriteString(`]}`)
+	s := scanOf(t, b.String())
+	for round := range 2 {
+		for i := range 3000 {
+			if got, ok := s.Fact([]byte(fmt.Sprintf("software.%d.name", i))); !ok || string(got) != fmt.Sprintf(`"p%d"`, i) {
+				t.Fatalf("round %d: software.%d.name = %s %v", round, i, got, ok)
+			}
+			if got, _ := s.Fact([]byte(fmt.Sprintf("software.%d.tags.1", i))); string(got) != fmt.Sprintf(`"u%d"`, i) {
+				t.Fatalf("round %d: software.%d.tags.1 = %s", round, i, got)
+			}
+		}
+	}
+	for _, key := range []string{"software.3000", "software.3000.name", "software.0.tags.2"} {
+		if got, ok := s.Fact([]byte(key)); ok {
+			t.Errorf("Fact(%q) = %s, want nothing", key, got)
 		}
 	}
 }
