@@ -56,13 +56,14 @@ func recordCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 	out := fl.String("record", "", "write the recorded scan to `FILE` (mode 0600: it holds file contents)")
 	cfgPath := fl.String("config", config.DefaultPath, "configuration `file`: the assigned worklets cached in its state_dir are recorded too")
 	fl.Bool("once", true, "accepted for symmetry with --once")
+	noPending := fl.Bool("no-pending", false, "leave out pending updates (skip the package manager simulation)")
 	var dirs multiFlag
 	fl.Var(&dirs, "worklet", "also record what the worklet in `DIR` reads and runs (repeatable)")
 	if err := fl.Parse(args); err != nil {
 		return usageError{err.Error()}
 	}
 	if *out == "" || fl.NArg() > 0 {
-		return usageError{"want: amagent scan --record FILE [--config FILE] [--worklet DIR]..."}
+		return usageError{"want: amagent scan --record FILE [--no-pending] [--config FILE] [--worklet DIR]..."}
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	cfg := config.Default()
@@ -100,7 +101,9 @@ func recordCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 			jobs = append(jobs, host.Job{Worklet: w, Params: b.Assignment.Params})
 		}
 	}
-	scanner := &scan.Scanner{Env: scanEnv(cfg), Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	env := scanEnv(cfg)
+	env.SkipPending = env.SkipPending || *noPending
+	scanner := &scan.Scanner{Env: env, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	doc, err := json.Marshal(scanner.Collect(ctx))
 	if err != nil {
 		return err
