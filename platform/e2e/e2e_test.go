@@ -380,6 +380,13 @@ func TestAgentAndPlatformEndToEnd(t *testing.T) {
 		t.Fatalf("device token file: %v mode %v, want 0600", err, fi.Mode().Perm())
 	}
 
+	t.Run("a new agent evaluates its first assignments at once", func(t *testing.T) {
+		waitFor(t, 30*time.Second, "a scan made for the first assignments", func() bool {
+			r := p.results(dev)
+			return r.Scan != nil && r.Scan.Report.Reason == "assignments" && len(r.Scan.Report.Results) == 2
+		})
+	})
+
 	t.Run("execCmd GetOS gives a result", func(t *testing.T) {
 		id := p.queue(dev, "execCmd", "GetOS")
 		var status string

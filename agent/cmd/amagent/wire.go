@@ -4,7 +4,9 @@ import (
 	"context"
 	"crypto/ed25519"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -13,6 +15,7 @@ import (
 	"sync"
 
 	"github.com/amagent/amagent/agent/bundle"
+	"github.com/amagent/amagent/agent/checkin"
 	"github.com/amagent/amagent/agent/command"
 	"github.com/amagent/amagent/agent/config"
 	"github.com/amagent/amagent/agent/daemon"
@@ -127,6 +130,11 @@ func newDaemon(ctx context.Context, cfg config.Config, log *slog.Logger) (*daemo
 		cleanup()
 		return nil, nil, err
 	}
+	// A new agent's first scan runs before its first check-in brings the
+	// assignments; when that first configuration names worklets, scan
+	// again so that they are evaluated now, not 6-24 hours later.
+	_, statErr := os.Stat(filepath.Join(cfg.StateDir, checkin.KeyPlatformConfig))
+	firstConfig := errors.Is(statErr, fs.ErrNotExist)
 	var d *daemon.Daemon
 	sched := scan.NewScheduler(scanner, store, func(ctx context.Context, r protocol.ScanReport) error {
 		return d.ReportScan(ctx, r)
@@ -142,6 +150,14 @@ func newDaemon(ctx context.Context, cfg config.Config, log *slog.Logger) (*daemo
 				sched.SetInterval(pc.ScanInterval)
 			}
 			mgr.SetAssignments(pc.Worklets)
+			if firstConfig && len(pc.Worklets) > 0 {
+				firstConfig = false
+				go func() {
+					if _, err := sched.ScanNow(ctx, "assignments"); err != nil && ctx.Err() == nil {
+						log.Warn("scan for the first assignments failed", "error", err.Error())
+					}
+				}()
+			}
 		},
 	})
 	if err != nil {
