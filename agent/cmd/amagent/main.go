@@ -1,6 +1,6 @@
 // Command amagent is the endpoint agent: `amagent run` checks in to the
-// platform and runs its commands; `amagent config check` validates a
-// configuration file; `amagent version` prints the version.
+// platform, scans and runs its commands; `amagent scan`, `amagent worklet`
+// and `amagent config check` are the tools around it.
 package main
 
 import (
@@ -12,11 +12,16 @@ import (
 	"syscall"
 )
 
-func main() {
+// signalContext is done at the first SIGINT or SIGTERM; it then restores
+// the default action, so that a second signal ends the process at once.
+func signalContext() (context.Context, context.CancelFunc) {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	// After the first signal, restore the default action so that a second
-	// signal ends the process at once.
 	go func() { <-ctx.Done(); stop() }()
+	return ctx, stop
+}
+
+func main() {
+	ctx, stop := signalContext()
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 	var code exitCode
