@@ -102,7 +102,7 @@ const (
 	DefaultSandboxMaxExecCalls = 16
 
 	DefaultAWSEndpoint = "http://169.254.169.254"
-	DefaultScanTimeout = 30 * time.Second
+	DefaultScanTimeout = 2 * time.Minute
 )
 
 // Default returns the configuration used for every key a file leaves out.
