@@ -10,6 +10,7 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -20,8 +21,8 @@ import (
 	"time"
 
 	"github.com/amagent/amagent/wasm-modules/go/amagent"
+	"github.com/amagent/amagent/wasm-modules/go/amagent/scanjson"
 	"github.com/amagent/amagent/worklets/internal/aptconf"
-	"github.com/amagent/amagent/worklets/internal/scanjson"
 )
 
 const (
@@ -82,16 +83,18 @@ func main() {
 
 // ---------------------------------------------------------------- Debian
 
+// installed says whether the scan's software list has a package called
+// name (asking for one name at a time: cheaper than parsing the list here).
 func installed(name string) bool {
-	raw, err := amagent.Fact("software")
-	if err != nil {
-		return false
-	}
-	pkgs, err := scanjson.Objects(raw, "name")
-	if err != nil {
-		return false
-	}
-	return slices.ContainsFunc(pkgs, func(p scanjson.Fields) bool { return p["name"] == name })
+	found := false
+	_ = amagent.EachElement("software", "name", func(_ int, raw json.RawMessage) bool {
+		if len(raw) > 0 && raw[0] == '"' {
+			n, err := scanjson.Unquote(raw)
+			found = err == nil && n == name
+		}
+		return !found
+	})
+	return found
 }
 
 // loadAPT reads apt.conf.d in APT's order, then apt.conf; overlay replaces

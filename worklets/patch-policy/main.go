@@ -18,7 +18,7 @@ import (
 	"strings"
 
 	"github.com/amagent/amagent/wasm-modules/go/amagent"
-	"github.com/amagent/amagent/worklets/internal/scanjson"
+	"github.com/amagent/amagent/wasm-modules/go/amagent/scanjson"
 )
 
 // update is one entry of the scan's pending_updates.

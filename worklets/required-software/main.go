@@ -7,13 +7,14 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
 
 	"github.com/amagent/amagent/wasm-modules/go/amagent"
-	"github.com/amagent/amagent/worklets/internal/debver"
-	"github.com/amagent/amagent/worklets/internal/scanjson"
+	"github.com/amagent/amagent/wasm-modules/go/amagent/scanjson"
+	"github.com/amagent/amagent/wasm-modules/go/debver"
 )
 
 // Requirement is one parsed entry of the packages parameter.
@@ -79,30 +80,45 @@ func main() {
 	if why, err := amagent.FactString("errors.GetInstalledSoftware"); err == nil {
 		amagent.NotApplicable("cannot decide: the scan could not list installed software ("+why+")", nil)
 	}
-	raw, err := amagent.Fact("software")
-	if err != nil && !errors.Is(err, amagent.ErrNotFound) {
+	if _, err := amagent.FactAt("software", 0, ""); errors.Is(err, amagent.ErrNotFound) {
+		amagent.NotApplicable("cannot decide: the scan has no software inventory", nil)
+	} else if err != nil {
 		amagent.Fatal(err)
 	}
-	// scanjson instead of encoding/json: a full inventory is tens of
-	// kilobytes, and reflection-based decoding of it costs tens of
-	// milliseconds per run in a wasm module.
-	software, perr := scanjson.Objects(raw, "name", "version")
-	if err != nil || perr != nil || software == nil {
-		amagent.NotApplicable("cannot decide: the scan has no software inventory", nil)
+	// The highest installed version of each required name (multi-arch, or
+	// one package from several sources). Only the names cross into the
+	// module, one package at a time; the version only for a match.
+	wanted := map[string]bool{}
+	for _, r := range reqs {
+		wanted[r.Name] = true
 	}
-	// The highest installed version of each name (multi-arch, or one
-	// package from several sources).
 	best := map[string]string{}
-	for _, p := range software {
-		name, version := p["name"], p["version"]
-		cur, ok := best[name]
-		if !ok {
-			best[name] = version
-			continue
+	var ferr error
+	err = amagent.EachElement("software", "name", func(i int, raw json.RawMessage) bool {
+		if raw == nil || raw[0] != '"' {
+			return true
 		}
-		if c, err := debver.CompareStrings(version, cur); err == nil && c > 0 {
-			best[name] = version
+		name, err := scanjson.Unquote(raw)
+		if err != nil || !wanted[name] {
+			return true
 		}
+		var version string
+		if raw, err := amagent.FactAt("software", i, "version"); err == nil {
+			version, _ = scanjson.Unquote(raw)
+		} else if !errors.Is(err, amagent.ErrNotFound) {
+			ferr = err
+			return false
+		}
+		if cur, ok := best[name]; ok {
+			if c, err := debver.CompareStrings(version, cur); err != nil || c <= 0 {
+				return true
+			}
+		}
+		best[name] = version
+		return true
+	})
+	if err = errors.Join(err, ferr); err != nil {
+		amagent.Fatal(err)
 	}
 	d := Details{Missing: []string{}, Outdated: []Outdated{}, OK: []Present{}}
 	var problems []string

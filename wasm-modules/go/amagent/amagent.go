@@ -22,9 +22,12 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/amagent/amagent/wasm-modules/go/amagent/scanjson"
 )
 
 // ABIVersion is the guest ABI version this SDK implements.
@@ -117,7 +120,9 @@ type Document struct {
 	Phase   string                     `json:"phase"`
 	Worklet Worklet                    `json:"worklet"`
 	Params  map[string]json.RawMessage `json:"params"`
-	Scan    json.RawMessage            `json:"scan"`
+	// Scan is the scan document as raw JSON (see ParseDocument); most
+	// worklets ask for single facts with Fact instead of decoding it.
+	Scan json.RawMessage `json:"scan"`
 }
 
 var (
@@ -140,32 +145,48 @@ func Input() (*Document, error) {
 	return inputDoc, inputErr
 }
 
-// ParseDocument parses an input document. The scan is kept as raw JSON and
-// only checked for balanced structure: decoding a large scan (software
-// lists) with encoding/json costs tens of milliseconds in a wasm module,
-// and most worklets read a few facts instead.
+// ParseDocument parses an input document. The scan is kept as raw JSON,
+// never decoded here: walking or decoding a large scan (software lists) in
+// a wasm module costs milliseconds, and most worklets ask the host for the
+// few facts they need instead.
+//
+// The host writes "scan" as the last key (ABI.md section 3). When abi,
+// phase, worklet and params have all come before it, the rest of the
+// document is taken as the scan without looking at it: Scan is then not
+// checked (decoding it reports any error). Otherwise every key is read and
+// the scan's structure is checked.
 func ParseDocument(raw []byte) (*Document, error) {
 	d := &Document{}
-	i := skipSpace(raw, 0)
+	i := scanjson.Space(raw, 0)
 	if i >= len(raw) || raw[i] != '{' {
 		return nil, errors.New("parsing the input document: not a JSON object")
 	}
-	i = skipSpace(raw, i+1)
+	seen := 0 // abi, phase, worklet, params
+	i = scanjson.Space(raw, i+1)
 	for i < len(raw) && raw[i] != '}' {
-		kEnd, err := skipValue(raw, i)
-		if err != nil || raw[i] != '"' {
+		if raw[i] != '"' {
 			return nil, fmt.Errorf("parsing the input document: bad key at byte %d", i)
 		}
-		var key string
-		if err := json.Unmarshal(raw[i:kEnd], &key); err != nil {
+		kEnd, err := scanjson.Skip(raw, i)
+		if err != nil {
+			return nil, fmt.Errorf("parsing the input document: bad key at byte %d", i)
+		}
+		key, err := scanjson.Unquote(raw[i:kEnd])
+		if err != nil {
 			return nil, fmt.Errorf("parsing the input document: bad key at byte %d: %w", i, err)
 		}
-		i = skipSpace(raw, kEnd)
+		i = scanjson.Space(raw, kEnd)
 		if i >= len(raw) || raw[i] != ':' {
 			return nil, fmt.Errorf("parsing the input document: want ':' at byte %d", i)
 		}
-		vStart := skipSpace(raw, i+1)
-		vEnd, err := skipValue(raw, vStart)
+		vStart := scanjson.Space(raw, i+1)
+		if key == "scan" && seen == 4 {
+			if rest, ok := lastValue(raw, vStart); ok {
+				d.Scan = json.RawMessage(rest)
+				return d, nil
+			}
+		}
+		vEnd, err := scanjson.Skip(raw, vStart)
 		if err != nil {
 			return nil, fmt.Errorf("parsing the input document: key %s: %w", key, err)
 		}
@@ -184,13 +205,14 @@ func ParseDocument(raw []byte) (*Document, error) {
 			d.Scan = json.RawMessage(val)
 		}
 		if target != nil {
+			seen++
 			if err := json.Unmarshal(val, target); err != nil {
 				return nil, fmt.Errorf("parsing the input document: key %s: %w", key, err)
 			}
 		}
-		i = skipSpace(raw, vEnd)
+		i = scanjson.Space(raw, vEnd)
 		if i < len(raw) && raw[i] == ',' {
-			i = skipSpace(raw, i+1)
+			i = scanjson.Space(raw, i+1)
 		} else if i >= len(raw) || raw[i] != '}' {
 			return nil, fmt.Errorf("parsing the input document: want ',' or '}' at byte %d", i)
 		}
@@ -204,63 +226,28 @@ func ParseDocument(raw []byte) (*Document, error) {
 	return d, nil
 }
 
-func skipSpace(b []byte, i int) int {
-	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
-		i++
+// lastValue is raw[start:] without the document's closing brace and the
+// white space around it: the value of the last key, when the document
+// ends there. It looks only at the ends, never at the bytes between.
+func lastValue(raw []byte, start int) ([]byte, bool) {
+	end := len(raw)
+	for end > start && isSpace(raw[end-1]) {
+		end--
 	}
-	return i
+	if end <= start || raw[end-1] != '}' {
+		return nil, false
+	}
+	end--
+	for end > start && isSpace(raw[end-1]) {
+		end--
+	}
+	if end <= start {
+		return nil, false
+	}
+	return raw[start:end], true
 }
 
-// skipValue returns the end of the JSON value at b[i]: strings with their
-// escapes, objects and arrays by nesting; scalars up to a delimiter.
-func skipValue(b []byte, i int) (int, error) {
-	if i >= len(b) {
-		return i, errors.New("unexpected end")
-	}
-	switch b[i] {
-	case '"':
-		for j := i + 1; j < len(b); j++ {
-			switch b[j] {
-			case '\\':
-				j++
-			case '"':
-				return j + 1, nil
-			}
-		}
-		return len(b), errors.New("unterminated string")
-	case '{', '[':
-		var stack []byte
-		for j := i; j < len(b); j++ {
-			switch c := b[j]; c {
-			case '"':
-				end, err := skipValue(b, j)
-				if err != nil {
-					return end, err
-				}
-				j = end - 1
-			case '{', '[':
-				stack = append(stack, c)
-			case '}', ']':
-				if len(stack) == 0 || (c == '}') != (stack[len(stack)-1] == '{') {
-					return j, fmt.Errorf("mismatched %c at byte %d", c, j)
-				}
-				stack = stack[:len(stack)-1]
-				if len(stack) == 0 {
-					return j + 1, nil
-				}
-			}
-		}
-		return len(b), errors.New("unterminated object or array")
-	}
-	j := i
-	for j < len(b) && b[j] != ',' && b[j] != '}' && b[j] != ']' && b[j] != ' ' && b[j] != '\n' && b[j] != '\t' && b[j] != '\r' {
-		j++
-	}
-	if j == i {
-		return j, fmt.Errorf("unexpected %q at byte %d", b[i], i)
-	}
-	return j, nil
-}
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
 
 // Param decodes parameter name into v (a *string, *int64, *bool, *[]string,
 // ...). A missing parameter is an error wrapping ErrNotFound.
@@ -328,6 +315,83 @@ func Fact(key string) (json.RawMessage, error) {
 		return nil, fmt.Errorf("fact %s: %w", key, err)
 	}
 	return b, nil
+}
+
+// FactAt returns the fact list.i.field, for example ("software", 3,
+// "name") is "software.3.name"; an empty field is the element itself.
+func FactAt(list string, i int, field string) (json.RawMessage, error) {
+	return Fact(elementKey(list, i, field))
+}
+
+func elementKey(list string, i int, field string) string {
+	k := make([]byte, 0, len(list)+len(field)+12)
+	k = append(k, list...)
+	k = append(k, '.')
+	k = strconv.AppendInt(k, int64(i), 10)
+	if field != "" {
+		k = append(k, '.')
+		k = append(k, field...)
+	}
+	return string(k)
+}
+
+// EachElement calls f(i, value) for i = 0, 1, ... over the list fact named
+// list ("software", "pending_updates"), value being the element's field as
+// raw JSON (nil when that element has no such field; the whole element
+// when field is ""), until f returns false or the list ends. A list that
+// is absent or not a list has no elements. value is only valid during the
+// call: copy what you keep.
+//
+// It asks the host for one small value per element instead of copying the
+// whole list into the module and parsing it there: in a wasm module,
+// parsing a 100 KB software list costs several milliseconds; asking for
+// the names of its 900 packages, about one.
+func EachElement(list, field string, f func(i int, value json.RawMessage) bool) error {
+	buf := make([]byte, 256)
+	// One key buffer, rewritten in place: allocations are slow in a wasm
+	// module, and this loop runs once per package.
+	key := make([]byte, 0, len(list)+len(field)+24)
+	for i := 0; ; i++ {
+		key = append(strconv.AppendInt(append(append(key[:0], list...), '.'), int64(i), 10), '.')
+		elem := len(key) - 1 // key[:elem] is list.i
+		key = append(key, field...)
+		if field == "" {
+			key = key[:elem]
+		}
+		n := hostFactBytes(key)
+		if n == -1 && field != "" {
+			// The list ended, or this element lacks the field.
+			switch m := hostFactBytes(key[:elem]); {
+			case m == -1:
+				return nil
+			case m < 0:
+				return &HostError{Op: "fact", Arg: string(key[:elem]), Code: m}
+			}
+			if !f(i, nil) {
+				return nil
+			}
+			continue
+		}
+		if n == -1 {
+			return nil
+		}
+		if n < 0 {
+			return &HostError{Op: "fact", Arg: string(key), Code: n}
+		}
+		if int(n) > len(buf) {
+			buf = make([]byte, n)
+		}
+		if n > 0 {
+			got := hostResponse(buf[:n])
+			if got < 0 {
+				return &HostError{Op: "response", Arg: string(key), Code: got}
+			}
+			n = got
+		}
+		if !f(i, buf[:n]) {
+			return nil
+		}
+	}
 }
 
 // FactInto decodes the fact at key into v.

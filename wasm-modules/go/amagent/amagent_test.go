@@ -114,3 +114,21 @@ func TestParseDocument(t *testing.T) {
 		t.Errorf("empty document: %v, %+v", err, d)
 	}
 }
+
+func TestParseDocumentStopsAtScan(t *testing.T) {
+	head := `{"abi":1,"phase":"evaluate","worklet":{"name":"w","version":"1"},"params":{"scan":{"x":1},"p":"v"},"scan":`
+	// The scan is taken as it is, without walking it (it is last).
+	for _, scan := range []string{`{"os":{"family":"linux"},"software":[{"name":"a"}]}`, `{"unbalanced":[}`} {
+		d, err := ParseDocument([]byte(head + scan + "}\n"))
+		if err != nil || string(d.Scan) != scan || string(d.Params["p"]) != `"v"` || d.Phase != PhaseEvaluate {
+			t.Fatalf("%s: %+v %v", scan, d, err)
+		}
+	}
+	// Without all four keys first, every key is read and checked.
+	if _, err := ParseDocument([]byte(`{"abi":1,"scan":{"a":[},"params":{}}`)); err == nil {
+		t.Fatal("a bad scan before params parsed")
+	}
+	if _, err := ParseDocument([]byte(head + `[1, 2]`)); err == nil {
+		t.Fatal("a document without its closing brace parsed")
+	}
+}

@@ -20,6 +20,10 @@ func hostFact(key string) int32 {
 	return amFact(unsafe.Pointer(unsafe.StringData(key)), uint32(len(key)))
 }
 
+func hostFactBytes(key []byte) int32 {
+	return amFact(unsafe.Pointer(unsafe.SliceData(key)), uint32(len(key)))
+}
+
 func hostExec(req []byte) int32 {
 	return amExec(unsafe.Pointer(unsafe.SliceData(req)), uint32(len(req)))
 }
