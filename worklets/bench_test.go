@@ -4,14 +4,18 @@ package worklets
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/amagent/amagent/agent/sysexec"
 	"github.com/amagent/amagent/host"
 )
 
@@ -137,5 +141,120 @@ func TestBenchSetOutcomes(t *testing.T) {
 		if st == host.StatusError {
 			t.Errorf("%s: error", name)
 		}
+	}
+}
+
+// shellRoot writes the recording where the shell checks read it (see
+// bench/shell/lib.sh): the scan document as the modules get it, the files
+// at their paths under files/, and each recorded program run under exec/.
+func shellRoot(tb testing.TB, rec *host.Recording) string {
+	tb.Helper()
+	root := tb.TempDir()
+	write := func(p string, b []byte) {
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			tb.Fatal(err)
+		}
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	write(filepath.Join(root, "scan.json"), rec.Scan)
+	for p, content := range rec.Files {
+		write(filepath.Join(root, "files", filepath.FromSlash(p)), []byte(content))
+	}
+	for _, e := range rec.Exec {
+		name := filepath.Join(root, "exec", strings.ReplaceAll(strings.Join(e.Argv, " "), "/", "%"))
+		write(name+".rc", []byte(fmt.Sprintln(e.ExitCode)))
+		write(name+".out", []byte(e.Stdout))
+		write(name+".err", []byte(e.Stderr))
+	}
+	return root
+}
+
+// shellChecks are the scripts in bench/shell, one per module, by name.
+func shellChecks(tb testing.TB, s *benchSet) []string {
+	tb.Helper()
+	var out []string
+	for _, j := range s.jobs {
+		p, err := filepath.Abs(filepath.Join("bench", "shell", j.Worklet.Manifest.Name+".sh"))
+		if err != nil {
+			tb.Fatal(err)
+		}
+		if _, err := os.Stat(p); err != nil {
+			tb.Fatalf("no shell version of %s: %v", j.Worklet.Manifest.Name, err)
+		}
+		out = append(out, p)
+	}
+	return out
+}
+
+// runShell runs every script once, as many at a time as Engine.Evaluate
+// runs modules (one per core), each spawned through sysexec as the agent
+// spawns programs: `sh SCRIPT ROOT`.
+func runShell(ctx context.Context, scripts []string, root string) ([]sysexec.Result, []error) {
+	res := make([]sysexec.Result, len(scripts))
+	errs := make([]error, len(scripts))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(runtime.NumCPU(), len(scripts)) {
+		wg.Go(func() {
+			for i := range next {
+				res[i], errs[i] = sysexec.Run(ctx, sysexec.Request{Argv: []string{"sh", scripts[i], root}, Timeout: 30 * time.Second})
+			}
+		})
+	}
+	for i := range scripts {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	return res, errs
+}
+
+// BenchmarkScanAllWorkletsShell is the baseline of BenchmarkScanAllWorklets:
+// the same thirteen checks written as POSIX shell scripts (grep, sed, awk,
+// dpkg --compare-versions; bench/shell), reading the same recording
+// (files from a directory, recorded program output from files, facts from
+// the scan document), run with the same parallelism.
+func BenchmarkScanAllWorkletsShell(b *testing.B) {
+	s := loadBenchSet(b)
+	scripts := shellChecks(b, s)
+	root := shellRoot(b, s.rec)
+	ctx := context.Background()
+	per := make([]time.Duration, len(scripts))
+	for b.Loop() {
+		res, errs := runShell(ctx, scripts, root)
+		for i, err := range errs {
+			if err != nil || res[i].ExitCode > 2 {
+				b.Fatalf("%s: %v %s", scripts[i], err, res[i].Stderr)
+			}
+			per[i] += res[i].Duration
+		}
+	}
+	for i, j := range s.jobs {
+		b.ReportMetric(float64(per[i].Microseconds())/1000/float64(b.N), j.Worklet.Manifest.Name+"-ms")
+	}
+}
+
+// TestShellChecksAgree makes sure the benchmark compares like with like:
+// on the recording, each shell script reaches the module's status.
+func TestShellChecksAgree(t *testing.T) {
+	if testing.Short() {
+		t.Skip("compiles every module; skipped with -short")
+	}
+	s := loadBenchSet(t)
+	scripts := shellChecks(t, s)
+	res, errs := runShell(t.Context(), scripts, shellRoot(t, s.rec))
+	status := []string{host.StatusCompliant, host.StatusNonCompliant, host.StatusNotApplicable}
+	for i, r := range s.eng.Evaluate(t.Context(), s.jobs, s.env) {
+		if errs[i] != nil || res[i].ExitCode < 0 || res[i].ExitCode > 2 {
+			t.Errorf("%s: %v exit %d %s", r.Name, errs[i], res[i].ExitCode, res[i].Stderr)
+			continue
+		}
+		if got := status[res[i].ExitCode]; got != r.Status {
+			t.Errorf("%s: shell says %s (%s), module %s (%s)", r.Name, got, strings.TrimSpace(string(res[i].Stdout)), r.Status, r.Message)
+		}
+		t.Logf("%-24s %-15s module %6.2f ms, shell %6.2f ms: %s", r.Name, r.Status,
+			float64(r.Duration.Microseconds())/1000, float64(res[i].Duration.Microseconds())/1000, strings.TrimSpace(string(res[i].Stdout)))
 	}
 }
