@@ -1,7 +1,11 @@
 // Package debver compares package versions the way dpkg does
-// ([epoch:]upstream[-revision], with '~' sorting before everything, even the
-// end of the string). It is plain Go with no host access, shared by the Go
-// worklets and policies in this directory and tested on the build machine.
+// ([epoch:]upstream[-revision], deb-version(7): '~' sorts before
+// everything, even the end of the string; digit runs compare as numbers).
+// It is plain Go with no host access: the Go worklets and policies use it
+// in GOOS=wasip1 modules, and the agent's Linux collectors on the device.
+//
+// Compare orders any two strings, as dpkg would after splitting them;
+// Parse and CompareStrings also check that a version is well formed.
 //
 // RPM versions ([epoch:]version-release) compare closely enough with the same
 // rules for the "at least version X" checks the worklets make; the one known
@@ -68,8 +72,30 @@ func (v Version) String() string {
 	return s
 }
 
-// Compare returns -1, 0 or +1 as a is older than, equal to or newer than b.
-func Compare(a, b Version) int {
+// Compare returns -1, 0 or +1 as version a is older than, equal to or
+// newer than b. It never fails: an epoch that is not a number counts as 0,
+// and the rest is split at the last '-' as dpkg does.
+func Compare(a, b string) int {
+	return split(a).Compare(split(b))
+}
+
+// split is Parse without the checks.
+func split(s string) Version {
+	var v Version
+	if i := strings.IndexByte(s, ':'); i >= 0 {
+		v.Epoch, _ = strconv.Atoi(s[:i])
+		s = s[i+1:]
+	}
+	if i := strings.LastIndexByte(s, '-'); i >= 0 {
+		v.Revision = s[i+1:]
+		s = s[:i]
+	}
+	v.Upstream = s
+	return v
+}
+
+// Compare returns -1, 0 or +1 as v is older than, equal to or newer than w.
+func (a Version) Compare(b Version) int {
 	switch {
 	case a.Epoch < b.Epoch:
 		return -1
@@ -92,7 +118,7 @@ func CompareStrings(a, b string) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	return Compare(va, vb), nil
+	return va.Compare(vb), nil
 }
 
 // order gives a character's weight in the non-digit part of a version:

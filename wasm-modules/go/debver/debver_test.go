@@ -61,3 +61,39 @@ func TestParse(t *testing.T) {
 		}
 	}
 }
+
+// Compare (on any strings) agrees with CompareStrings on valid versions
+// and still orders what Parse refuses, without failing.
+func TestCompareLoose(t *testing.T) {
+	pairs := [][2]string{
+		{"1.0", "1.1"}, {"1.0~rc1", "1.0"}, {"1:0.9", "2.0"}, {"3.0.11-1~deb12u2", "3.0.11-1"},
+		{"2.36-9+deb12u4", "2.36-9+deb12u10"}, {"1.001", "1.1"}, {"6.1.0-17-amd64", "6.1.0-9-amd64"},
+		{"99999999999999999999999", "99999999999999999999998"}, {"1.0", "1.0"},
+	}
+	for _, p := range pairs {
+		want, err := CompareStrings(p[0], p[1])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := Compare(p[0], p[1]); got != want {
+			t.Errorf("Compare(%q, %q) = %d, CompareStrings says %d", p[0], p[1], got, want)
+		}
+	}
+	for _, c := range []struct {
+		a, b string
+		want int
+	}{
+		{"x:1.0", "1.0", 0}, // a non-numeric epoch counts as 0
+		{"", "0", 0},        // an empty digit run is 0, as in dpkg
+		{"", "", 0},
+		{"1.0 beta", "1.0", 1},
+		{"1:", "0:9", 1},
+	} {
+		if got := Compare(c.a, c.b); got != c.want {
+			t.Errorf("Compare(%q, %q) = %d, want %d", c.a, c.b, got, c.want)
+		}
+		if got := Compare(c.b, c.a); got != -c.want {
+			t.Errorf("Compare(%q, %q) = %d, want %d", c.b, c.a, got, -c.want)
+		}
+	}
+}
