@@ -14,7 +14,6 @@ import (
 	"fmt"
 	"path"
 	"slices"
-	"sort"
 	"strings"
 
 	"github.com/amagent/amagent/wasm-modules/go/amagent"
@@ -23,14 +22,11 @@ import (
 
 // update is one entry of the scan's pending_updates.
 type update struct {
-	Name           string
-	CurrentVersion string
-	Version        string
-	Source         string
-	Origin         string
-	Security       bool
-	Severity       string
-	KB             string
+	Name     string
+	Version  string
+	Source   string
+	Security bool
+	Severity string
 }
 
 // Chosen describes one update in the decision.
@@ -139,15 +135,16 @@ func main() {
 	if errors.Is(err, amagent.ErrNotFound) || err == nil && strings.TrimSpace(string(raw)) == "null" {
 		amagent.NotApplicable("cannot decide: the scan has no pending-update information", nil)
 	}
-	// scanjson instead of encoding/json: cheaper by far in a wasm module.
-	objs, err := scanjson.Objects(raw, "name", "current_version", "version", "source", "origin", "security", "severity", "kb")
+	// scanjson instead of encoding/json: cheaper by far in a wasm module;
+	// only the fields the decision uses.
+	objs, err := scanjson.Objects(raw, "name", "version", "source", "security", "severity")
 	if err != nil {
 		amagent.Fatal(fmt.Errorf("fact pending_updates: %w", err))
 	}
 	pending := make([]update, 0, len(objs))
 	for _, o := range objs {
-		pending = append(pending, update{Name: o["name"], CurrentVersion: o["current_version"], Version: o["version"],
-			Source: o["source"], Origin: o["origin"], Security: o["security"] == "true", Severity: o["severity"], KB: o["kb"]})
+		pending = append(pending, update{Name: o["name"], Version: o["version"], Source: o["source"],
+			Security: o["security"] == "true", Severity: o["severity"]})
 	}
 
 	d := Decision{Pending: len(pending), Mode: mode, Install: []string{}, Selected: []Chosen{}, AwaitingApproval: []string{}}
@@ -186,9 +183,10 @@ func main() {
 			d.AwaitingApproval = append(d.AwaitingApproval, n)
 		}
 	}
-	sort.Strings(d.Install)
-	sort.Strings(d.AwaitingApproval)
-	sort.Slice(d.Selected, func(i, j int) bool { return d.Selected[i].Name < d.Selected[j].Name })
+	slices.Sort(d.Install)
+	slices.Sort(d.AwaitingApproval)
+	// (sort.Slice would swap through reflection: slow in a wasm module.)
+	slices.SortFunc(d.Selected, func(a, b Chosen) int { return strings.Compare(a.Name, b.Name) })
 
 	rule := describeRule(mode, names, minSev, manual)
 	note := ""
