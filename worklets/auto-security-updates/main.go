@@ -88,10 +88,7 @@ func main() {
 func installed(name string) bool {
 	found := false
 	_ = amagent.EachElement("software", "name", func(_ int, raw json.RawMessage) bool {
-		if len(raw) > 0 && raw[0] == '"' {
-			n, err := scanjson.Unquote(raw)
-			found = err == nil && n == name
-		}
+		found = len(raw) > 0 && scanjson.Equal(raw, name)
 		return !found
 	})
 	return found

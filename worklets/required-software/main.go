@@ -88,18 +88,20 @@ func main() {
 	// The highest installed version of each required name (multi-arch, or
 	// one package from several sources). Only the names cross into the
 	// module, one package at a time; the version only for a match.
-	wanted := map[string]bool{}
-	for _, r := range reqs {
-		wanted[r.Name] = true
-	}
 	best := map[string]string{}
 	var ferr error
 	err = amagent.EachElement("software", "name", func(i int, raw json.RawMessage) bool {
-		if raw == nil || raw[0] != '"' {
+		if len(raw) == 0 {
 			return true
 		}
-		name, err := scanjson.Unquote(raw)
-		if err != nil || !wanted[name] {
+		name := ""
+		for _, r := range reqs {
+			if scanjson.Equal(raw, r.Name) {
+				name = r.Name
+				break
+			}
+		}
+		if name == "" {
 			return true
 		}
 		var version string

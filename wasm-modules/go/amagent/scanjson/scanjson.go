@@ -220,6 +220,25 @@ func Skip(b []byte, i int) (int, error) {
 	return j, nil
 }
 
+// Equal reports whether the JSON string token raw (quotes included)
+// stands for s. It decodes raw only when raw is longer than s quoted and
+// has escapes: an escape always takes more bytes than what it stands for,
+// so most tokens are told apart by their length or compared as they are.
+func Equal(raw []byte, s string) bool {
+	n := len(raw) - 2
+	if n < len(s) || raw[0] != '"' || raw[len(raw)-1] != '"' {
+		return false
+	}
+	if n == len(s) {
+		return string(raw[1:len(raw)-1]) == s
+	}
+	if _, escaped := stringEnd(raw[:len(raw)-1], 1); !escaped {
+		return false
+	}
+	u, err := Unquote(raw)
+	return err == nil && u == s
+}
+
 // Unquote decodes a JSON string token, quotes included (as Skip delimits it).
 func Unquote(q []byte) (string, error) {
 	if len(q) < 2 || q[0] != '"' || q[len(q)-1] != '"' {

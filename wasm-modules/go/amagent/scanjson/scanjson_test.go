@@ -63,3 +63,27 @@ func TestObjectsErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestEqual(t *testing.T) {
+	for _, c := range []struct {
+		raw, s string
+		want   bool
+	}{
+		{`"apt"`, "apt", true},
+		{`"apt"`, "apu", false},
+		{`"apt-utils"`, "apt", false},
+		{`"ap"`, "apt", false},
+		{`"\u0061pt"`, "apt", true},
+		{`"a\"b"`, `a"b`, true},
+		{`"caf\u00e9"`, "café", true},
+		{`"café"`, "café", true},
+		{`"\u0061pu"`, "apt", false},
+		{`""`, "", true},
+		{`apt`, "a", false},
+		{`"x"`, "", false},
+	} {
+		if got := Equal([]byte(c.raw), c.s); got != c.want {
+			t.Errorf("Equal(%s, %q) = %v, want %v", c.raw, c.s, got, c.want)
+		}
+	}
+}
