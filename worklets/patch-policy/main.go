@@ -10,6 +10,7 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"path"
@@ -20,13 +21,55 @@ import (
 	"github.com/amagent/amagent/wasm-modules/go/amagent/scanjson"
 )
 
-// update is one entry of the scan's pending_updates.
+// update is one entry of the scan's pending_updates: the fields every
+// rule may look at (its version and source are read for the chosen ones).
 type update struct {
+	Index    int // in pending_updates
 	Name     string
-	Version  string
-	Source   string
 	Security bool
 	Severity string
+}
+
+// pendingUpdates reads the scan's pending updates one field at a time
+// from the host: cheaper in a wasm module than copying the whole list in
+// and parsing it there.
+func pendingUpdates() ([]update, error) {
+	var ups []update
+	err := amagent.EachElement("pending_updates", "name", func(i int, raw json.RawMessage) bool {
+		ups = append(ups, update{Index: i, Name: jsonString(raw)})
+		return true
+	})
+	if err == nil {
+		err = amagent.EachElement("pending_updates", "security", func(i int, raw json.RawMessage) bool {
+			ups[i].Security = string(raw) == "true"
+			return i+1 < len(ups)
+		})
+	}
+	if err == nil {
+		err = amagent.EachElement("pending_updates", "severity", func(i int, raw json.RawMessage) bool {
+			ups[i].Severity = jsonString(raw)
+			return i+1 < len(ups)
+		})
+	}
+	return ups, err
+}
+
+// field is pending_updates.i.name as a string ("" when absent or not a
+// string).
+func field(i int, name string) string {
+	raw, err := amagent.FactAt("pending_updates", i, name)
+	if err != nil {
+		return ""
+	}
+	return jsonString(raw)
+}
+
+func jsonString(raw json.RawMessage) string {
+	if len(raw) == 0 || raw[0] != '"' {
+		return ""
+	}
+	s, _ := scanjson.Unquote(raw)
+	return s
 }
 
 // Chosen describes one update in the decision.
@@ -77,7 +120,7 @@ func matchAny(patterns []string, name string) bool {
 func approved(list []string, u update) bool {
 	for _, a := range list {
 		name, version, pinned := strings.Cut(a, "=")
-		if ok, _ := path.Match(strings.TrimSpace(name), u.Name); ok && (!pinned || strings.TrimSpace(version) == u.Version) {
+		if ok, _ := path.Match(strings.TrimSpace(name), u.Name); ok && (!pinned || strings.TrimSpace(version) == field(u.Index, "version")) {
 			return true
 		}
 	}
@@ -135,16 +178,9 @@ func main() {
 	if errors.Is(err, amagent.ErrNotFound) || err == nil && strings.TrimSpace(string(raw)) == "null" {
 		amagent.NotApplicable("cannot decide: the scan has no pending-update information", nil)
 	}
-	// scanjson instead of encoding/json: cheaper by far in a wasm module;
-	// only the fields the decision uses.
-	objs, err := scanjson.Objects(raw, "name", "version", "source", "security", "severity")
+	pending, err := pendingUpdates()
 	if err != nil {
-		amagent.Fatal(fmt.Errorf("fact pending_updates: %w", err))
-	}
-	pending := make([]update, 0, len(objs))
-	for _, o := range objs {
-		pending = append(pending, update{Name: o["name"], Version: o["version"], Source: o["source"],
-			Security: o["security"] == "true", Severity: o["severity"]})
+		amagent.Fatal(err)
 	}
 
 	d := Decision{Pending: len(pending), Mode: mode, Install: []string{}, Selected: []Chosen{}, AwaitingApproval: []string{}}
@@ -173,7 +209,7 @@ func main() {
 			continue
 		}
 		install[u.Name] = true
-		d.Selected = append(d.Selected, Chosen{Name: u.Name, Version: u.Version, Source: u.Source, Severity: sev, Security: u.Security})
+		d.Selected = append(d.Selected, Chosen{Name: u.Name, Version: field(u.Index, "version"), Source: field(u.Index, "source"), Severity: sev, Security: u.Security})
 	}
 	for n := range install {
 		d.Install = append(d.Install, n)
