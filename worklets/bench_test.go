@@ -148,8 +148,14 @@ func shellRoot(tb testing.TB, rec *host.Recording) string {
 }
 
 // shellChecks are the scripts in bench/shell, one per module, by name.
+// They need a POSIX system with sh, grep, sed, awk and dpkg.
 func shellChecks(tb testing.TB, s *benchSet) []string {
 	tb.Helper()
+	for _, prog := range []string{"sh", "grep", "sed", "awk", "cat", "dpkg"} {
+		if _, err := sysexec.LookPath(prog); err != nil || runtime.GOOS == "windows" {
+			tb.Skipf("the shell versions of the checks need %s: %v", prog, err)
+		}
+	}
 	var out []string
 	for _, j := range s.jobs {
 		p, err := filepath.Abs(filepath.Join("bench", "shell", j.Worklet.Manifest.Name+".sh"))
