@@ -44,18 +44,34 @@ var (
 	benchOnce sync.Once
 	benchVal  *benchSet
 	benchErr  error
+
+	engineOnce sync.Once
+	engineVal  *host.Engine
+	engineErr  error
 )
+
+// sharedEngine is one engine for every test and benchmark of the package,
+// so that each module is compiled once (a Go module takes seconds).
+func sharedEngine(tb testing.TB) *host.Engine {
+	tb.Helper()
+	engineOnce.Do(func() { engineVal, engineErr = host.NewEngine(context.Background(), host.Options{}) })
+	if engineErr != nil {
+		tb.Fatal(engineErr)
+	}
+	return engineVal
+}
 
 func loadBenchSet(tb testing.TB) *benchSet {
 	tb.Helper()
-	benchOnce.Do(func() { benchVal, benchErr = newBenchSet() })
+	eng := sharedEngine(tb)
+	benchOnce.Do(func() { benchVal, benchErr = newBenchSet(eng) })
 	if benchErr != nil {
 		tb.Fatal(benchErr)
 	}
 	return benchVal
 }
 
-func newBenchSet() (*benchSet, error) {
+func newBenchSet(eng *host.Engine) (*benchSet, error) {
 	ctx := context.Background()
 	raw, err := os.ReadFile(benchRecording)
 	if err != nil {
@@ -66,10 +82,6 @@ func newBenchSet() (*benchSet, error) {
 		return nil, err
 	}
 	env, err := host.ReplayEnv(rec)
-	if err != nil {
-		return nil, err
-	}
-	eng, err := host.NewEngine(ctx, host.Options{})
 	if err != nil {
 		return nil, err
 	}

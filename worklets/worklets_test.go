@@ -3,7 +3,6 @@
 package worklets
 
 import (
-	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -37,11 +36,7 @@ func TestWorkletCases(t *testing.T) {
 	if len(dirs) < 12 {
 		t.Fatalf("found %d worklet folders, want at least 12", len(dirs))
 	}
-	eng, err := host.NewEngine(t.Context(), host.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = eng.Close(context.Background()) })
+	eng := sharedEngine(t) // modules compiled once for this test and the benchmarks
 	for _, manifest := range dirs {
 		dir := filepath.Dir(manifest)
 		t.Run(dir, func(t *testing.T) {
