@@ -39,15 +39,17 @@ func pendingUpdates() ([]update, error) {
 		ups = append(ups, update{Index: i, Name: jsonString(raw)})
 		return true
 	})
-	if err == nil {
-		err = amagent.EachElement("pending_updates", "security", func(i int, raw json.RawMessage) bool {
-			ups[i].Security = string(raw) == "true"
-			return i+1 < len(ups)
-		})
+	// The other fields, each list walked once more, up to the updates seen.
+	set := map[string]func(u *update, raw json.RawMessage){
+		"security": func(u *update, raw json.RawMessage) { u.Security = string(raw) == "true" },
+		"severity": func(u *update, raw json.RawMessage) { u.Severity = jsonString(raw) },
 	}
-	if err == nil {
-		err = amagent.EachElement("pending_updates", "severity", func(i int, raw json.RawMessage) bool {
-			ups[i].Severity = jsonString(raw)
+	for name, f := range set {
+		if err != nil || len(ups) == 0 {
+			break
+		}
+		err = amagent.EachElement("pending_updates", name, func(i int, raw json.RawMessage) bool {
+			f(&ups[i], raw)
 			return i+1 < len(ups)
 		})
 	}
