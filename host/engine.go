@@ -29,6 +29,7 @@ import (
 	"github.com/amagent/amagent/host/internal/guardfs"
 	"github.com/amagent/amagent/host/internal/memlimit"
 	"github.com/amagent/amagent/host/internal/wasmdata"
+	"github.com/amagent/amagent/host/internal/wasmjump"
 )
 
 // Limits is the agent's sandbox configuration ([sandbox] in amagent.toml):
@@ -223,8 +224,11 @@ func (e *Engine) compile(ctx context.Context, sum string, wasm []byte) (wazero.C
 		return cm, nil
 	}
 	// Merging data segments only changes how the initial memory is
-	// written, not what it holds (see internal/wasmdata).
-	cm, err := e.rt.CompileModule(ctx, wasmdata.Merge(wasm))
+	// written, not what it holds (see internal/wasmdata); making the
+	// forward jumps of Go's dispatch loops direct only skips loop
+	// headers that WithCloseOnContextDone would check on the way (see
+	// internal/wasmjump). Both return other modules unchanged.
+	cm, err := e.rt.CompileModule(ctx, wasmjump.Rewrite(wasmdata.Merge(wasm)))
 	if err != nil {
 		return nil, fmt.Errorf("module: %w", err)
 	}
