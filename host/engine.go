@@ -97,12 +97,19 @@ type Engine struct {
 	log    *slog.Logger
 
 	mu       sync.Mutex
-	compiled map[string]wazero.CompiledModule
+	compiled map[string]compiled
+}
+
+// compiled is a compiled module and, when its data segments were taken
+// out, the initial memory that its runs start from.
+type compiled struct {
+	cm    wazero.CompiledModule
+	image *memlimit.Image
 }
 
 // NewEngine makes the runtime, with the WASI and amagent host modules.
 func NewEngine(ctx context.Context, o Options) (*Engine, error) {
-	e := &Engine{limits: o.Limits.withDefaults(), log: o.Log, compiled: map[string]wazero.CompiledModule{}}
+	e := &Engine{limits: o.Limits.withDefaults(), log: o.Log, compiled: map[string]compiled{}}
 	if e.log == nil {
 		e.log = slog.New(slog.DiscardHandler)
 	}
@@ -158,6 +165,7 @@ type Worklet struct {
 	SHA256   string // of the module bytes
 
 	compiled wazero.CompiledModule
+	image    *memlimit.Image // nil: the module writes its own data
 	limits   runLimits
 	// liveConfig caches the live module configuration by phase.
 	liveConfig sync.Map
@@ -201,14 +209,15 @@ func (e *Engine) LoadModule(ctx context.Context, m *Manifest, dir string, wasm [
 	if m.SHA256 != "" && m.SHA256 != hexSum {
 		return nil, fmt.Errorf("module: sha256 is %s, the manifest's key sha256 says %s", hexSum, m.SHA256)
 	}
-	cm, err := e.compile(ctx, hexSum, wasm)
+	c, err := e.compile(ctx, hexSum, wasm)
 	if err != nil {
 		return nil, err
 	}
+	cm := c.cm
 	if err := checkImports(cm, m.Kind); err != nil {
 		return nil, err
 	}
-	w := &Worklet{Dir: dir, Manifest: m, SHA256: hexSum, compiled: cm, limits: e.capLimits(m)}
+	w := &Worklet{Dir: dir, Manifest: m, SHA256: hexSum, compiled: cm, image: c.image, limits: e.capLimits(m)}
 	for _, mem := range cm.ExportedMemories() {
 		if need := uint64(mem.Min()) << 16; need > w.limits.memory {
 			return nil, fmt.Errorf("module needs %d bytes of initial memory, over its limit of %d bytes (limits.memory)", need, w.limits.memory)
@@ -217,23 +226,40 @@ func (e *Engine) LoadModule(ctx context.Context, m *Manifest, dir string, wasm [
 	return w, nil
 }
 
-func (e *Engine) compile(ctx context.Context, sum string, wasm []byte) (wazero.CompiledModule, error) {
+// minImage is the smallest initial memory worth taking out of a module's
+// data segments (a Go module's is over a megabyte; a C module's a few
+// kilobytes, cheaper for wazero to copy than to compare afterwards).
+const minImage = 256 << 10
+
+func (e *Engine) compile(ctx context.Context, sum string, wasm []byte) (compiled, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if cm, ok := e.compiled[sum]; ok {
-		return cm, nil
+	if c, ok := e.compiled[sum]; ok {
+		return c, nil
 	}
-	// Merging data segments only changes how the initial memory is
-	// written, not what it holds (see internal/wasmdata); making the
-	// forward jumps of Go's dispatch loops direct only skips loop
-	// headers that WithCloseOnContextDone would check on the way (see
-	// internal/wasmjump). Both return other modules unchanged.
-	cm, err := e.rt.CompileModule(ctx, wasmjump.Rewrite(wasmdata.Merge(wasm)))
+	// These rewrites change how the module starts, not what it does:
+	// a large initial memory is taken out of the data segments and
+	// handed to the run's allocator, which keeps released memory holding
+	// it (internal/wasmdata.Split, internal/memlimit); otherwise the data
+	// segments are merged, so that wazero copies fewer
+	// (internal/wasmdata.Merge). The forward jumps of Go's dispatch
+	// loops are made direct, skipping loop headers that
+	// WithCloseOnContextDone would check on the way
+	// (internal/wasmjump). Other modules are left as they are.
+	var c compiled
+	mod, img := wasmdata.Split(wasm)
+	if len(img) >= minImage {
+		c.image = memlimit.NewImage(img)
+	} else {
+		mod = wasmdata.Merge(wasm)
+	}
+	cm, err := e.rt.CompileModule(ctx, wasmjump.Rewrite(mod))
 	if err != nil {
-		return nil, fmt.Errorf("module: %w", err)
+		return compiled{}, fmt.Errorf("module: %w", err)
 	}
-	e.compiled[sum] = cm
-	return cm, nil
+	c.cm = cm
+	e.compiled[sum] = c
+	return c, nil
 }
 
 // Forget drops compiled modules whose sha256 is not in keep (after the
@@ -241,9 +267,9 @@ func (e *Engine) compile(ctx context.Context, sum string, wasm []byte) (wazero.C
 func (e *Engine) Forget(ctx context.Context, keep []string) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	for sum, cm := range e.compiled {
+	for sum, c := range e.compiled {
 		if !slices.Contains(keep, sum) {
-			_ = cm.Close(ctx)
+			_ = c.cm.Close(ctx)
 			delete(e.compiled, sum)
 		}
 	}
@@ -359,7 +385,7 @@ func (e *Engine) Run(ctx context.Context, w *Worklet, phase string, params map[s
 
 	runCtx, cancel := context.WithTimeout(ctx, lim.timeout)
 	defer cancel()
-	mlim := memlimit.New(lim.memory)
+	mlim := memlimit.New(lim.memory).WithImage(w.image)
 	runCtx = mlim.WithContext(runCtx)
 	runCtx = context.WithValue(runCtx, runStateKey{}, st)
 

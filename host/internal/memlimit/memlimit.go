@@ -13,6 +13,7 @@
 package memlimit
 
 import (
+	"bytes"
 	"context"
 	"sync/atomic"
 
@@ -22,12 +23,38 @@ import (
 // Limiter is one run's allocator.
 type Limiter struct {
 	limit   uint64
+	image   *Image
 	refused atomic.Bool
 	peak    atomic.Uint64
 }
 
 // New returns an allocator that refuses to grow any memory past limit bytes.
 func New(limit uint64) *Limiter { return &Limiter{limit: limit} }
+
+// Image is the initial contents of a module's memory, taken out of its
+// data segments before compiling (wasmdata.Split).
+//
+// The memory of a run that starts from an image is returned to the pool
+// restored to the image: only the pages that differ from it are copied
+// back (and only the non-zero pages beyond it cleared), and the next run
+// of the same module starts without copying anything. A Go module writes
+// a few dozen of the hundreds of pages its data fills, so this replaces
+// copying the data into memory and zeroing it all after the run.
+type Image struct{ data []byte }
+
+// NewImage wraps a memory image; data must not change afterwards.
+func NewImage(data []byte) *Image { return &Image{data: data} }
+
+// Len is the image's length in bytes.
+func (i *Image) Len() int { return len(i.data) }
+
+// WithImage makes the memory the limiter allocates start with img (nil:
+// all zeros). The module must have had its data segments taken out, and
+// its initial memory must hold img.
+func (l *Limiter) WithImage(img *Image) *Limiter {
+	l.image = img
+	return l
+}
 
 // WithContext registers l in ctx for the instantiation.
 func (l *Limiter) WithContext(ctx context.Context) context.Context {
@@ -84,9 +111,48 @@ func (m *sliceMemory) Reallocate(size uint64) []byte {
 		newCap = m.l.limit
 	}
 	nb := make([]byte, size, newCap)
-	copy(nb, m.buf)
+	// Beyond len, the backing array holds the image not yet exposed, or zeros.
+	copy(nb, m.buf[:min(uint64(cap(m.buf)), size)])
 	m.buf = nb
 	return m.buf
 }
 
 func (m *sliceMemory) Free() { m.buf = nil }
+
+// newSliceMemory is a Go slice holding img (beyond its length, until the
+// first Reallocate).
+func newSliceMemory(l *Limiter, capBytes uint64) *sliceMemory {
+	if l.image == nil {
+		return &sliceMemory{l: l, buf: make([]byte, 0, capBytes)}
+	}
+	buf := make([]byte, len(l.image.data), max(capBytes, uint64(len(l.image.data))))
+	copy(buf, l.image.data)
+	return &sliceMemory{l: l, buf: buf[:0]}
+}
+
+const pageSize = 4096
+
+var zeroPage [pageSize]byte
+
+// restore makes b hold img followed by zeros, writing only the pages that
+// differ (reading is cheaper than writing, and a run changes few pages of
+// its image).
+func restore(b, img []byte) {
+	for p := 0; p < len(b); p += pageSize {
+		e := min(p+pageSize, len(b))
+		page := b[p:e]
+		switch {
+		case e <= len(img):
+			if !bytes.Equal(page, img[p:e]) {
+				copy(page, img[p:e])
+			}
+		case p < len(img):
+			copy(page, img[p:])
+			clear(page[len(img)-p:])
+		default:
+			if !bytes.Equal(page, zeroPage[:len(page)]) {
+				clear(page)
+			}
+		}
+	}
+}

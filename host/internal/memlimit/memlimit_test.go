@@ -1,6 +1,9 @@
 package memlimit
 
-import "testing"
+import (
+	"bytes"
+	"testing"
+)
 
 func TestLimitAndReuseIsZeroed(t *testing.T) {
 	l := New(4 << 20)
@@ -50,4 +53,73 @@ func TestSliceMemory(t *testing.T) {
 		t.Fatal("not refused")
 	}
 	m.Free()
+}
+
+// TestImage checks that memory starting from an image holds it, and that
+// memory released after a run that wrote into it and beyond is handed to
+// the next run (of the same image, another image or none) exactly as that
+// run must start.
+func TestImage(t *testing.T) {
+	defer Release()
+	mkImage := func(n int, seed byte) *Image {
+		b := make([]byte, n)
+		for i := range b {
+			b[i] = seed + byte(i*7)
+		}
+		return NewImage(b)
+	}
+	a := mkImage(300<<10+123, 1) // not a whole number of pages
+	b := mkImage(100<<10, 9)
+	check := func(buf []byte, img *Image, step string) {
+		t.Helper()
+		n := 0
+		if img != nil {
+			n = len(img.data)
+			if !bytes.Equal(buf[:n], img.data) {
+				t.Fatalf("%s: image not in memory", step)
+			}
+		}
+		for i, c := range buf[n:] {
+			if c != 0 {
+				t.Fatalf("%s: byte %d beyond the image is %d", step, n+i, c)
+			}
+		}
+	}
+	run := func(img *Image, step string) {
+		t.Helper()
+		l := New(4 << 20).WithImage(img)
+		m := l.Allocate(64<<10, 1<<30)
+		buf := m.Reallocate(512 << 10)
+		check(buf, img, step)
+		buf = m.Reallocate(1 << 20)
+		check(buf, img, step+" after growing")
+		// Write into the image, across its end and beyond it.
+		for _, off := range []int{0, 5000, 300 << 10, 300<<10 + 200, 700 << 10, 1<<20 - 1} {
+			buf[off] ^= 0xff
+		}
+		m.Free()
+	}
+	for _, step := range []struct {
+		img  *Image
+		name string
+	}{{a, "a"}, {a, "a again"}, {b, "b after a"}, {nil, "zeros after b"}, {a, "a after zeros"}, {b, "b"}, {a, "a after b"}} {
+		run(step.img, step.name)
+	}
+	// The portable memory holds the image too.
+	l := New(4 << 20).WithImage(a)
+	m := newSliceMemory(l, 64<<10)
+	check(m.Reallocate(512<<10), a, "slice")
+	check(m.Reallocate(2<<20), a, "slice after growing")
+}
+
+func TestRestore(t *testing.T) {
+	img := bytes.Repeat([]byte{1, 2, 3}, 5000)
+	b := make([]byte, 64<<10)
+	for i := range b {
+		b[i] = byte(i)
+	}
+	restore(b, img)
+	if !bytes.Equal(b[:len(img)], img) || !bytes.Equal(b[len(img):], make([]byte, len(b)-len(img))) {
+		t.Fatal("not restored")
+	}
 }

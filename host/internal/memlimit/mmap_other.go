@@ -5,7 +5,7 @@ package memlimit
 import "github.com/tetratelabs/wazero/experimental"
 
 func newMemory(l *Limiter, capBytes, max uint64) experimental.LinearMemory {
-	return &sliceMemory{l: l, buf: make([]byte, 0, capBytes)}
+	return newSliceMemory(l, capBytes)
 }
 
 // Release is a no-op where memory is a Go slice.

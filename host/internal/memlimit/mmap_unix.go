@@ -14,15 +14,23 @@ import (
 type mmapMemory struct {
 	l   *Limiter
 	buf []byte // len is the current size; cap is the reservation
-	hwm uint64 // the largest size handed out: what must be zeroed on reuse
+	hwm uint64 // the largest size handed out: what must be cleaned on reuse
+	img *Image // what the memory started with (nil: zeros)
 }
 
-// A few released regions are kept, zeroed, for the next runs: touching
+// region is a released reservation: all zeros, except that it holds img
+// from address 0.
+type region struct {
+	b   []byte
+	img *Image
+}
+
+// A few released regions are kept, clean, for the next runs: touching
 // fresh anonymous pages (a page fault each) was most of the cost of
 // instantiating a Go module. Release returns them to the OS.
 var pool struct {
 	sync.Mutex
-	free [][]byte
+	free []region
 }
 
 // PoolSize is how many regions are kept for reuse.
@@ -30,22 +38,50 @@ const PoolSize = 4
 
 func newMemory(l *Limiter, capBytes, max uint64) experimental.LinearMemory {
 	if max == 0 {
-		return &sliceMemory{l: l}
+		return newSliceMemory(l, capBytes)
+	}
+	img := l.image
+	if img != nil && uint64(len(img.data)) > max {
+		return newSliceMemory(l, capBytes)
 	}
 	pool.Lock()
-	for i, b := range pool.free {
-		if uint64(cap(b)) >= max {
-			pool.free = append(pool.free[:i], pool.free[i+1:]...)
-			pool.Unlock()
-			return &mmapMemory{l: l, buf: b[:0]}
+	pick := -1
+	for i, r := range pool.free {
+		if uint64(cap(r.b)) >= max {
+			if r.img == img {
+				pick = i
+				break
+			}
+			if pick < 0 {
+				pick = i
+			}
 		}
+	}
+	if pick >= 0 {
+		r := pool.free[pick]
+		pool.free = append(pool.free[:pick], pool.free[pick+1:]...)
+		pool.Unlock()
+		if r.img != img {
+			// Holds another module's image: make it hold this one's.
+			var n int
+			if img != nil {
+				n = copy(r.b, img.data)
+			}
+			if r.img != nil && len(r.img.data) > n {
+				clear(r.b[n:len(r.img.data)])
+			}
+		}
+		return &mmapMemory{l: l, buf: r.b[:0], img: img}
 	}
 	pool.Unlock()
 	b, err := syscall.Mmap(-1, 0, int(max), syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_PRIVATE|syscall.MAP_ANON)
 	if err != nil {
-		return &sliceMemory{l: l, buf: make([]byte, 0, capBytes)}
+		return newSliceMemory(l, capBytes)
 	}
-	return &mmapMemory{l: l, buf: b[:0]}
+	if img != nil {
+		copy(b, img.data)
+	}
+	return &mmapMemory{l: l, buf: b[:0], img: img}
 }
 
 func (m *mmapMemory) Reallocate(size uint64) []byte {
@@ -64,12 +100,16 @@ func (m *mmapMemory) Free() {
 	}
 	b := m.buf[:cap(m.buf)]
 	m.buf = nil
-	// Large high-water marks are cheaper to give back than to zero.
+	// Large high-water marks are cheaper to give back than to clean.
 	if m.hwm <= 32<<20 {
-		clear(b[:m.hwm])
+		if m.img != nil {
+			restore(b[:m.hwm], m.img.data)
+		} else {
+			clear(b[:m.hwm])
+		}
 		pool.Lock()
 		if len(pool.free) < PoolSize {
-			pool.free = append(pool.free, b)
+			pool.free = append(pool.free, region{b: b, img: m.img})
 			pool.Unlock()
 			return
 		}
@@ -84,7 +124,7 @@ func Release() {
 	free := pool.free
 	pool.free = nil
 	pool.Unlock()
-	for _, b := range free {
-		_ = syscall.Munmap(b)
+	for _, r := range free {
+		_ = syscall.Munmap(r.b)
 	}
 }

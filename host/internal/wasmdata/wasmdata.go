@@ -1,5 +1,5 @@
 // Package wasmdata rewrites a module's data section into fewer, larger
-// segments before it is compiled.
+// segments, or takes it out as a memory image, before it is compiled.
 //
 // Go's wasm linker splits its data around runs of zeros: a small Go
 // worklet carries some 38,000 active data segments, and wazero evaluates
@@ -8,6 +8,11 @@
 // segments that are close to each other (filling the gap with zeros that
 // fresh memory already holds) gives the same memory contents at
 // instantiation, with a few hundred copies instead.
+//
+// Split goes further: it takes the segments out altogether and returns
+// the initial memory as an image, which the host's allocator keeps in
+// memory it reuses (internal/memlimit), so that a run starts without
+// copying any data at all.
 //
 // Only the plain case is rewritten: every segment active on memory 0 with
 // an i32.const offset, no two overlapping, and no
@@ -27,6 +32,7 @@ import (
 const MaxGap = 4096
 
 const (
+	sectionMemory    = 5
 	sectionData      = 11
 	sectionDataCount = 12
 )
@@ -48,13 +54,21 @@ func Merge(wasm []byte) []byte {
 
 var errSkip = errors.New("not rewritten")
 
-func merge(wasm []byte) ([]byte, error) {
+// module is what merge and Split need of a module's sections.
+type module struct {
+	dataStart, dataEnd int // the data section, header included
+	dataBody           []byte
+	memories           int    // memories defined in the module
+	memMin             uint64 // the first memory's initial pages
+	memOK              bool   // a single plain (32-bit, unshared) memory
+}
+
+func parse(wasm []byte) (*module, error) {
 	if len(wasm) < 8 || !bytes.Equal(wasm[:4], []byte("\x00asm")) {
 		return nil, errSkip
 	}
+	m := &module{dataStart: -1, dataEnd: -1}
 	pos := 8
-	dataStart, dataEnd := -1, -1
-	var dataBody []byte
 	for pos < len(wasm) {
 		id := wasm[pos]
 		size, n := binary.Uvarint(wasm[pos+1:])
@@ -70,19 +84,55 @@ func merge(wasm []byte) ([]byte, error) {
 		case sectionDataCount:
 			return nil, errSkip
 		case sectionData:
-			dataStart, dataEnd, dataBody = pos, end, wasm[body:end]
+			m.dataStart, m.dataEnd, m.dataBody = pos, end, wasm[body:end]
+		case sectionMemory:
+			b := wasm[body:end]
+			count, k := binary.Uvarint(b)
+			if k <= 0 {
+				return nil, errSkip
+			}
+			m.memories = int(min(count, 2))
+			if count == 1 && len(b) > k && (b[k] == 0x00 || b[k] == 0x01) {
+				pages, j := binary.Uvarint(b[k+1:])
+				m.memMin, m.memOK = pages, j > 0
+			}
 		}
 		pos = end
 	}
-	if dataStart < 0 {
+	if m.dataStart < 0 {
 		return nil, errSkip
 	}
-	segs, err := parseData(dataBody)
-	if err != nil || len(segs) < 2 {
-		return nil, errSkip
+	return m, nil
+}
+
+// sorted parses the data section's segments and sorts them by offset; it
+// fails unless every segment is active on memory 0 with a constant offset
+// and none overlaps another.
+func sorted(body []byte) ([]segment, error) {
+	segs, err := parseData(body)
+	if err != nil {
+		return nil, err
 	}
 	// Disjoint segments may be applied in any order: sort them by offset.
 	slices.SortStableFunc(segs, func(a, b segment) int { return cmp.Compare(a.offset, b.offset) })
+	for i := 1; i < len(segs); i++ {
+		if uint64(segs[i].offset) < uint64(segs[i-1].offset)+uint64(len(segs[i-1].data)) {
+			return nil, errSkip // overlapping: order would matter
+		}
+	}
+	return segs, nil
+}
+
+func merge(wasm []byte) ([]byte, error) {
+	m, err := parse(wasm)
+	if err != nil {
+		return nil, err
+	}
+	dataStart, dataEnd := m.dataStart, m.dataEnd
+	segs, err := sorted(m.dataBody)
+	if err != nil || len(segs) < 2 {
+		return nil, errSkip
+	}
 	// Group segments into runs separated by gaps larger than MaxGap, then
 	// copy each run into one buffer (zeros in the gaps).
 	var merged []segment
@@ -183,4 +233,36 @@ func appendSleb(b []byte, v int64) []byte {
 		}
 		b = append(b, c|0x80)
 	}
+}
+
+// Split takes the data segments out of a module: it returns the module
+// with an empty data section and the initial contents of its memory (the
+// segments laid out from address 0, up to the end of the last one), for
+// a memory allocator to start from instead (see internal/memlimit). It
+// only splits the plain case, and only when the contents fit in the
+// memory's initial size (otherwise instantiation must fail as before);
+// for anything else it returns the module unchanged and a nil image.
+func Split(wasm []byte) ([]byte, []byte) {
+	m, err := parse(wasm)
+	if err != nil || m.memories != 1 || !m.memOK {
+		return wasm, nil
+	}
+	segs, err := sorted(m.dataBody)
+	if err != nil || len(segs) == 0 {
+		return wasm, nil
+	}
+	last := segs[len(segs)-1]
+	end := uint64(last.offset) + uint64(len(last.data))
+	if end > m.memMin<<16 {
+		return wasm, nil
+	}
+	image := make([]byte, end)
+	for _, s := range segs {
+		copy(image[s.offset:], s.data)
+	}
+	out := make([]byte, 0, len(wasm)-(m.dataEnd-m.dataStart)+3)
+	out = append(out, wasm[:m.dataStart]...)
+	out = append(out, sectionData, 1, 0) // a data section with no segments
+	out = append(out, wasm[m.dataEnd:]...)
+	return out, image
 }
