@@ -19,6 +19,11 @@
 // still passes a header and is still checked: a module that loops
 // forever is still stopped.
 //
+// A dispatch loop that no branch goes back to any more (a function
+// without a loop of its own, most of them) is then entered once and
+// left: it becomes a block, and the function's entry is no longer
+// checked either.
+//
 // Only that exact shape is rewritten, in functions that decode cleanly;
 // any other function, and any module that does not parse, is left as it
 // is.
@@ -28,6 +33,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"slices"
 )
 
 const sectionCode = 10
@@ -38,6 +44,7 @@ type Stats struct {
 	Dispatch    int // dispatch loops found
 	Rewritten   int // forward jumps turned into direct branches
 	Backward    int // jumps left on the loop (to the same or an earlier block)
+	Unlooped    int // dispatch loops that nothing branches back to, made blocks
 	SkippedFunc int // functions left alone (an opcode this package does not decode)
 }
 
@@ -103,6 +110,7 @@ func rewrite(wasm []byte) ([]byte, Stats, error) {
 			st.Dispatch += fst.Dispatch
 			st.Rewritten += fst.Rewritten
 			st.Backward += fst.Backward
+			st.Unlooped += fst.Unlooped
 		}
 		sec = binary.AppendUvarint(sec, uint64(len(nf)))
 		sec = append(sec, nf...)
@@ -110,7 +118,7 @@ func rewrite(wasm []byte) ([]byte, Stats, error) {
 	if len(b) != 0 {
 		return nil, st, errSkip
 	}
-	if st.Rewritten == 0 {
+	if st.Rewritten == 0 && st.Unlooped == 0 {
 		return nil, st, errSkip
 	}
 	out := make([]byte, 0, len(wasm))
@@ -137,6 +145,8 @@ type dispatch struct {
 	local  uint32
 	labels []uint32
 	def    uint32
+	pos    int  // of the loop opcode
+	used   bool // a branch still goes back to the loop
 }
 
 // target is the basic block the br_table picks for the value v.
@@ -155,6 +165,12 @@ type insn struct {
 	imm        uint64 // the first immediate, where the rewrite needs it
 }
 
+// edit replaces fn[start:end].
+type edit struct {
+	start, end int
+	with       []byte
+}
+
 func rewriteFunc(fn []byte) ([]byte, Stats, error) {
 	var st Stats
 	pos, err := skipLocals(fn)
@@ -162,10 +178,18 @@ func rewriteFunc(fn []byte) ([]byte, Stats, error) {
 		return nil, st, err
 	}
 	var stack []frame
-	var out []byte
-	copied := 0
+	var edits []edit
+	var loops []*dispatch
 	var prev [2]insn // the two instructions before the current one
 	stack = append(stack, frame{blockIdx: -1})
+	// target is the frame a branch of the given depth goes to; a branch
+	// that stays on a dispatch loop marks it used.
+	target := func(depth uint64) (frame, error) {
+		if depth >= uint64(len(stack)) {
+			return frame{}, errSkip
+		}
+		return stack[len(stack)-1-int(depth)], nil
+	}
 	for pos < len(fn) {
 		in, err := decode(fn, pos)
 		if err != nil {
@@ -175,13 +199,14 @@ func rewriteFunc(fn []byte) ([]byte, Stats, error) {
 		case 0x02, 0x04: // block, if
 			stack = append(stack, frame{blockIdx: -1})
 		case 0x03: // loop
-			if d, blocks, next, ok := matchDispatch(fn, in); ok {
+			if d, next, ok := matchDispatch(fn, in); ok {
 				st.Dispatch++
+				d.pos = in.start
+				loops = append(loops, d)
 				stack = append(stack, frame{disp: d, blockIdx: -1})
 				for j := d.k - 1; j >= 0; j-- {
 					stack = append(stack, frame{disp: d, blockIdx: j})
 				}
-				_ = blocks
 				prev = [2]insn{}
 				pos = next // after the br_table; b_0's end comes next
 				continue
@@ -192,38 +217,63 @@ func rewriteFunc(fn []byte) ([]byte, Stats, error) {
 				return nil, st, errSkip
 			}
 			stack = stack[:len(stack)-1]
-		case 0x0c: // br
-			depth := int(in.imm)
-			if depth >= len(stack) {
+		case 0x0d: // br_if
+			f, err := target(in.imm)
+			if err != nil {
+				return nil, st, err
+			}
+			if f.disp != nil && f.blockIdx < 0 {
+				f.disp.used = true
+			}
+		case 0x0e: // br_table
+			labels, def, ok := brTableLabels(fn[in.start+1 : in.end])
+			if !ok {
 				return nil, st, errSkip
 			}
-			f := stack[len(stack)-1-depth]
-			if f.disp != nil && f.blockIdx < 0 && prev[1].op == 0x21 && prev[0].op == 0x41 && uint32(prev[1].imm) == f.disp.local {
-				d := f.disp
-				// Which basic block are we in? Inside block j's
-				// successor code, blocks j+1..k-1 are still open.
-				cur := d.k - 1
-				tgtDepth := -1
-				t := d.target(uint32(prev[0].imm))
-				for i := len(stack) - 1; i > len(stack)-1-depth; i-- {
-					if stack[i].disp == d && stack[i].blockIdx >= 0 {
-						if stack[i].blockIdx-1 < cur {
-							cur = stack[i].blockIdx - 1
-						}
-						if stack[i].blockIdx == t {
-							tgtDepth = len(stack) - 1 - i
-						}
+			for _, l := range append(labels, def) {
+				f, err := target(uint64(l))
+				if err != nil {
+					return nil, st, err
+				}
+				if f.disp != nil && f.blockIdx < 0 {
+					f.disp.used = true
+				}
+			}
+		case 0x0c: // br
+			depth := int(in.imm)
+			f, err := target(in.imm)
+			if err != nil {
+				return nil, st, err
+			}
+			if f.disp == nil || f.blockIdx >= 0 {
+				break
+			}
+			d := f.disp
+			if prev[1].op != 0x21 || prev[0].op != 0x41 || uint32(prev[1].imm) != d.local {
+				d.used = true
+				break
+			}
+			// Which basic block are we in? Inside block j's successor
+			// code, blocks j+1..k-1 are still open.
+			cur := d.k - 1
+			tgtDepth := -1
+			t := d.target(uint32(prev[0].imm))
+			for i := len(stack) - 1; i > len(stack)-1-depth; i-- {
+				if stack[i].disp == d && stack[i].blockIdx >= 0 {
+					if stack[i].blockIdx-1 < cur {
+						cur = stack[i].blockIdx - 1
+					}
+					if stack[i].blockIdx == t {
+						tgtDepth = len(stack) - 1 - i
 					}
 				}
-				if t > cur && tgtDepth >= 0 {
-					out = append(out, fn[copied:in.start]...)
-					out = append(out, 0x0c)
-					out = binary.AppendUvarint(out, uint64(tgtDepth))
-					copied = in.end
-					st.Rewritten++
-				} else {
-					st.Backward++
-				}
+			}
+			if t > cur && tgtDepth >= 0 {
+				edits = append(edits, edit{in.start, in.end, binary.AppendUvarint([]byte{0x0c}, uint64(tgtDepth))})
+				st.Rewritten++
+			} else {
+				d.used = true
+				st.Backward++
 			}
 		}
 		prev[0], prev[1] = prev[1], in
@@ -232,57 +282,72 @@ func rewriteFunc(fn []byte) ([]byte, Stats, error) {
 	if len(stack) != 0 {
 		return nil, st, errSkip
 	}
-	if st.Rewritten == 0 {
+	// A dispatch loop that no branch goes back to any more is entered once
+	// and left: it is a block (and no longer checked on entry).
+	for _, d := range loops {
+		if !d.used {
+			edits = append(edits, edit{d.pos, d.pos + 1, []byte{0x02}})
+			st.Unlooped++
+		}
+	}
+	if len(edits) == 0 {
 		return fn, st, nil
 	}
-	out = append(out, fn[copied:]...)
-	return out, st, nil
+	slices.SortFunc(edits, func(a, b edit) int { return a.start - b.start })
+	out := make([]byte, 0, len(fn))
+	copied := 0
+	for _, e := range edits {
+		out = append(out, fn[copied:e.start]...)
+		out = append(out, e.with...)
+		copied = e.end
+	}
+	return append(out, fn[copied:]...), st, nil
 }
 
 // matchDispatch recognises "loop (block)^k local.get $pc br_table" with
 // void block types and every label of the table inside the k blocks. It
 // returns where decoding continues (after the br_table).
-func matchDispatch(fn []byte, loop insn) (*dispatch, int, int, bool) {
+func matchDispatch(fn []byte, loop insn) (*dispatch, int, bool) {
 	if loop.imm != 0x40 {
-		return nil, 0, 0, false
+		return nil, 0, false
 	}
 	pos := loop.end
 	k := 0
 	for {
 		in, err := decode(fn, pos)
 		if err != nil {
-			return nil, 0, 0, false
+			return nil, 0, false
 		}
 		if in.op != 0x02 {
 			break
 		}
 		if in.imm != 0x40 {
-			return nil, 0, 0, false
+			return nil, 0, false
 		}
 		k++
 		pos = in.end
 	}
 	if k == 0 {
-		return nil, 0, 0, false
+		return nil, 0, false
 	}
 	get, err := decode(fn, pos)
 	if err != nil || get.op != 0x20 {
-		return nil, 0, 0, false
+		return nil, 0, false
 	}
 	tbl, err := decode(fn, get.end)
 	if err != nil || tbl.op != 0x0e {
-		return nil, 0, 0, false
+		return nil, 0, false
 	}
 	labels, def, ok := brTableLabels(fn[tbl.start+1 : tbl.end])
 	if !ok || int(def) >= k {
-		return nil, 0, 0, false
+		return nil, 0, false
 	}
 	for _, l := range labels {
 		if int(l) >= k {
-			return nil, 0, 0, false
+			return nil, 0, false
 		}
 	}
-	return &dispatch{k: k, local: uint32(get.imm), labels: labels, def: def}, k, tbl.end, true
+	return &dispatch{k: k, local: uint32(get.imm), labels: labels, def: def}, tbl.end, true
 }
 
 func brTableLabels(b []byte) ([]uint32, uint32, bool) {

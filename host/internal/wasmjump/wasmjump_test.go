@@ -35,8 +35,9 @@ func TestDispatchShapes(t *testing.T) {
 		t.Fatal(err)
 	}
 	// sum: 2 forward, 1 backward; spin: 1 forward, 1 backward; odd: the
-	// br to the loop after "local.set $n" is not the shape.
-	want := Stats{Functions: 3, Dispatch: 3, Rewritten: 3, Backward: 2}
+	// br to the loop after "local.set $n" is not the shape; pick: 2
+	// forward, and its loop is a block.
+	want := Stats{Functions: 4, Dispatch: 4, Rewritten: 5, Backward: 2, Unlooped: 1}
 	if st != want {
 		t.Errorf("stats %+v, want %+v", st, want)
 	}
@@ -69,6 +70,15 @@ func TestDispatchShapes(t *testing.T) {
 	}
 	if x, y := call(a, "odd"), call(b, "odd"); x != 1 || y != 1 {
 		t.Errorf("odd: %d before, %d after", x, y)
+	}
+	for _, x := range []uint64{0, 1, 7} {
+		if p, q := call(a, "pick", x), call(b, "pick", x); p != q || (p == 10) != (x == 0) {
+			t.Errorf("pick(%d): %d before, %d after", x, p, q)
+		}
+	}
+	// Only pick's loop opcode became a block.
+	if n, m := bytes.Count(orig, []byte{0x03, 0x40}), bytes.Count(out, []byte{0x03, 0x40}); n-m != 1 {
+		t.Errorf("%d loops before, %d after", n, m)
 	}
 
 	// The rewritten loop is still stopped by a deadline.
@@ -146,7 +156,7 @@ func TestGoProgram(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st.Rewritten < 1000 || st.SkippedFunc != 0 {
+	if st.Rewritten < 1000 || st.Unlooped < 100 || st.SkippedFunc != 0 {
 		t.Errorf("stats %+v", st)
 	}
 	ctx := context.Background()
@@ -205,7 +215,7 @@ func TestGoModule(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st.Functions != 2236 || st.Rewritten < 10000 || st.SkippedFunc != 0 {
+	if st.Functions != 2236 || st.Rewritten < 10000 || st.Unlooped < 500 || st.SkippedFunc != 0 {
 		t.Errorf("stats %+v", st)
 	}
 	ctx := context.Background()

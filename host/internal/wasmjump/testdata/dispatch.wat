@@ -107,4 +107,33 @@
       return
     end
     unreachable)
+
+  ;; pick(x) is 20 for x != 0, else 10: its jumps only go forward, so
+  ;; its loop becomes a block.
+  (func (export "pick") (param $x i32) (result i32)
+    (local $pc i32)
+    loop $L
+      block $b2
+        block $b1
+          block $b0
+            local.get $pc
+            br_table $b0 $b1 $b2
+          end
+          local.get $x
+          if
+            i32.const 2
+            local.set $pc
+            br $L
+          end
+          i32.const 1
+          local.set $pc
+          br $L
+        end
+        i32.const 10
+        return
+      end
+      i32.const 20
+      return
+    end
+    unreachable)
 )
