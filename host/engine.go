@@ -249,7 +249,7 @@ func (e *Engine) compile(ctx context.Context, sum string, wasm []byte) (compiled
 	var c compiled
 	mod, img := wasmdata.Split(wasm)
 	if len(img) >= minImage {
-		c.image = memlimit.NewImage(img)
+		c.image = memlimit.NewImage(sum, img)
 	} else {
 		mod = wasmdata.Merge(wasm)
 	}

@@ -40,10 +40,18 @@ func New(limit uint64) *Limiter { return &Limiter{limit: limit} }
 // of the same module starts without copying anything. A Go module writes
 // a few dozen of the hundreds of pages its data fills, so this replaces
 // copying the data into memory and zeroing it all after the run.
-type Image struct{ data []byte }
+type Image struct {
+	key  string
+	data []byte
+}
 
-// NewImage wraps a memory image; data must not change afterwards.
-func NewImage(data []byte) *Image { return &Image{data: data} }
+// NewImage wraps a memory image; data must not change afterwards. Images
+// with the same key (the module's sha256) must hold the same data: memory
+// released by a run of one is reused as is by a run of the other.
+func NewImage(key string, data []byte) *Image { return &Image{key: key, data: data} }
+
+// same reports whether memory holding a holds b.
+func same(a, b *Image) bool { return a == b || (a != nil && b != nil && a.key == b.key) }
 
 // Len is the image's length in bytes.
 func (i *Image) Len() int { return len(i.data) }

@@ -66,10 +66,11 @@ func TestImage(t *testing.T) {
 		for i := range b {
 			b[i] = seed + byte(i*7)
 		}
-		return NewImage(b)
+		return NewImage(string(rune('a'+seed)), b)
 	}
 	a := mkImage(300<<10+123, 1) // not a whole number of pages
 	b := mkImage(100<<10, 9)
+	a2 := mkImage(300<<10+123, 1) // the same module compiled again
 	check := func(buf []byte, img *Image, step string) {
 		t.Helper()
 		n := 0
@@ -102,7 +103,7 @@ func TestImage(t *testing.T) {
 	for _, step := range []struct {
 		img  *Image
 		name string
-	}{{a, "a"}, {a, "a again"}, {b, "b after a"}, {nil, "zeros after b"}, {a, "a after zeros"}, {b, "b"}, {a, "a after b"}} {
+	}{{a, "a"}, {a, "a again"}, {b, "b after a"}, {nil, "zeros after b"}, {a, "a after zeros"}, {a2, "a's twin"}, {b, "b"}, {a, "a after b"}} {
 		run(step.img, step.name)
 	}
 	// The portable memory holds the image too.

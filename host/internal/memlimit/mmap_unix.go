@@ -44,24 +44,31 @@ func newMemory(l *Limiter, capBytes, max uint64) experimental.LinearMemory {
 	if img != nil && uint64(len(img.data)) > max {
 		return newSliceMemory(l, capBytes)
 	}
+	// Take a region holding the same image (or zeros), else, for an
+	// image, one holding zeros or another image, which needs the image
+	// copied (and the rest of the other one cleared). A run without an
+	// image does not take a region holding one: a fresh mapping costs it
+	// a page fault for each page it touches, a few for a small module,
+	// less than clearing a large image.
 	pool.Lock()
 	pick := -1
 	for i, r := range pool.free {
-		if uint64(cap(r.b)) >= max {
-			if r.img == img {
-				pick = i
-				break
-			}
-			if pick < 0 {
-				pick = i
-			}
+		if uint64(cap(r.b)) < max {
+			continue
+		}
+		if same(r.img, img) {
+			pick = i
+			break
+		}
+		if img != nil && (pick < 0 || r.img == nil) {
+			pick = i
 		}
 	}
 	if pick >= 0 {
 		r := pool.free[pick]
 		pool.free = append(pool.free[:pick], pool.free[pick+1:]...)
 		pool.Unlock()
-		if r.img != img {
+		if !same(r.img, img) {
 			// Holds another module's image: make it hold this one's.
 			var n int
 			if img != nil {
