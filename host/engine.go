@@ -231,6 +231,9 @@ func (e *Engine) LoadModule(ctx context.Context, m *Manifest, dir string, wasm [
 // kilobytes, cheaper for wazero to copy than to compare afterwards).
 const minImage = 256 << 10
 
+// maxImage is the largest (also capped by the agent's MaxMemory).
+const maxImage = 64 << 20
+
 func (e *Engine) compile(ctx context.Context, sum string, wasm []byte) (compiled, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -247,7 +250,7 @@ func (e *Engine) compile(ctx context.Context, sum string, wasm []byte) (compiled
 	// WithCloseOnContextDone would check on the way
 	// (internal/wasmjump). Other modules are left as they are.
 	var c compiled
-	mod, img := wasmdata.Split(wasm)
+	mod, img := wasmdata.Split(wasm, int(min(e.limits.MaxMemory, maxImage)))
 	if len(img) >= minImage {
 		c.image = memlimit.NewImage(sum, img)
 	} else {

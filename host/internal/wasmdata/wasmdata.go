@@ -242,7 +242,11 @@ func appendSleb(b []byte, v int64) []byte {
 // only splits the plain case, and only when the contents fit in the
 // memory's initial size (otherwise instantiation must fail as before);
 // for anything else it returns the module unchanged and a nil image.
-func Split(wasm []byte) ([]byte, []byte) {
+//
+// An image is not made larger than max bytes, nor mostly of zeros (over
+// twice the data plus 1 MiB): a module's few bytes at a high address must
+// not cost the host a large buffer.
+func Split(wasm []byte, max int) ([]byte, []byte) {
 	m, err := parse(wasm)
 	if err != nil || m.memories != 1 || !m.memOK {
 		return wasm, nil
@@ -253,7 +257,11 @@ func Split(wasm []byte) ([]byte, []byte) {
 	}
 	last := segs[len(segs)-1]
 	end := uint64(last.offset) + uint64(len(last.data))
-	if end > m.memMin<<16 {
+	var data uint64
+	for _, s := range segs {
+		data += uint64(len(s.data))
+	}
+	if end > m.memMin<<16 || end > uint64(max) || end > 2*data+1<<20 {
 		return wasm, nil
 	}
 	image := make([]byte, end)

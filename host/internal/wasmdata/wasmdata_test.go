@@ -70,7 +70,7 @@ func TestSplitKeepsMemory(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		mod, img := Split(orig)
+		mod, img := Split(orig, 64<<20)
 		if img == nil || bytes.Equal(mod, orig) {
 			t.Fatalf("%s: not split", name)
 		}
@@ -93,13 +93,27 @@ func TestSplitKeepsMemory(t *testing.T) {
 		"\x05\x03\x01\x00\x01" + // memory 1 page
 		"\x0b\x09\x01\x00\x41\x80\x80\x04\x0b\x01\x2a") // 1 byte at 65536
 	for _, in := range [][]byte{nil, []byte("hello"), []byte("\x00asm\x01\x00\x00\x00"), tooBig} {
-		if mod, img := Split(in); !bytes.Equal(mod, in) || img != nil {
+		if mod, img := Split(in, 64<<20); !bytes.Equal(mod, in) || img != nil {
 			t.Errorf("Split(%q) split it", in)
 		}
 	}
 	fits := bytes.Replace(tooBig, []byte("\x41\x80\x80\x04"), []byte("\x41\xff\xff\x03"), 1) // at 65535
-	if _, img := Split(fits); len(img) != 65536 || img[65535] != 0x2a {
+	if _, img := Split(fits, 64<<20); len(img) != 65536 || img[65535] != 0x2a {
 		t.Errorf("a segment that fits: image of %d bytes", len(img))
+	}
+	// Too large, or mostly zeros: not split.
+	g, _ := os.ReadFile("../../testdata/gomod.wasm")
+	if _, img := Split(g, 1<<20); img != nil {
+		t.Error("an image over the maximum")
+	}
+	far := bytes.Replace(tooBig, []byte("\x05\x03\x01\x00\x01"), []byte("\x05\x03\x01\x00\x40"), 1) // 64 pages
+	far = bytes.Replace(far, []byte("\x41\x80\x80\x04"), []byte("\x41\x80\x80\xf8\x01"), 1)         // at 3.875 MiB
+	far[len(far)-11]++                                                                              // the section is a byte longer
+	if mod, img := Split(far, 64<<20); img != nil || !bytes.Equal(mod, far) {
+		t.Errorf("one byte near 4 MiB: image of %d bytes", len(img))
+	}
+	if mem := initialMemory(t, far); mem[0x3e0000] != 0x2a { // a valid module
+		t.Error("the test module is not what it should be")
 	}
 }
 
