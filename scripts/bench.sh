@@ -14,6 +14,10 @@ go test -run '^$' -bench . -benchmem -count "$COUNT" -timeout 60m $PKGS | tee "$
 go run ./scripts/benchreport -pairs scripts/bench-pairs.txt "$OUT/go.txt" | tee "$OUT/report.txt"
 
 echo
+echo "== WebAssembly host: interleaved side-by-side report (issue 5 goals)"
+AMAGENT_BENCH=1 go test -count=1 -run BenchReport -v ./host/ | grep -vE '^(=== RUN|--- PASS|PASS|ok )' | tee -a "$OUT/report.txt"
+
+echo
 echo "== whole programs side by side (same run)"
 go build -o "$OUT/runstat" ./scripts/runstat
 RS="$OUT/runstat"
