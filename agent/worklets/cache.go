@@ -31,12 +31,15 @@ type Document struct {
 }
 
 // Bundle is a verified worklet or policy on disk: Dir holds worklet.toml and
-// the module it names.
+// the module it names. Manifest and Module are the bytes that were verified,
+// so that what runs is exactly what was checked, read once.
 type Bundle struct {
 	Assignment     protocol.Assignment
 	Dir            string
 	ManifestSHA256 string
 	ModuleSHA256   string
+	Manifest       []byte
+	Module         []byte
 }
 
 // Cache keeps verified bundles under Dir/<name>/<version>/.
@@ -131,7 +134,7 @@ func (c *Cache) Load(a protocol.Assignment, keys []ed25519.PublicKey) (*Bundle, 
 	if err != nil {
 		return nil, err
 	}
-	return &Bundle{Assignment: a, Dir: dir, ManifestSHA256: manSHA, ModuleSHA256: modSHA}, nil
+	return &Bundle{Assignment: a, Dir: dir, ManifestSHA256: manSHA, ModuleSHA256: modSHA, Manifest: manifest, Module: module}, nil
 }
 
 // Store verifies a downloaded bundle document and writes it to the cache.
@@ -176,7 +179,7 @@ func (c *Cache) Store(a protocol.Assignment, doc []byte, keys []ed25519.PublicKe
 			return nil, fmt.Errorf("caching bundle %s@%s: %w", a.Name, a.Version, err)
 		}
 	}
-	return &Bundle{Assignment: a, Dir: dir, ManifestSHA256: manSHA, ModuleSHA256: modSHA}, nil
+	return &Bundle{Assignment: a, Dir: dir, ManifestSHA256: manSHA, ModuleSHA256: modSHA, Manifest: manifest, Module: module}, nil
 }
 
 // VerifyDir checks a bundle directory (worklet.toml, the module it names,
@@ -219,7 +222,7 @@ func VerifyDir(dir, sig string, keys []ed25519.PublicKey) (*Bundle, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Bundle{Assignment: a, Dir: dir, ManifestSHA256: manSHA, ModuleSHA256: modSHA}, nil
+	return &Bundle{Assignment: a, Dir: dir, ManifestSHA256: manSHA, ModuleSHA256: modSHA, Manifest: manifest, Module: module}, nil
 }
 
 // Cached returns the verified bundles of the given assignments that are in

@@ -17,6 +17,7 @@ import (
 	"github.com/amagent/amagent/agent/bundle"
 	"github.com/amagent/amagent/agent/protocol"
 	"github.com/amagent/amagent/agent/state"
+	"github.com/amagent/amagent/host"
 )
 
 const testManifest = "abi = 1\nkind = \"worklet\"\nname = \"%s\"\nversion = \"%s\"\nmodule = \"worklet.wasm\"\n"
@@ -373,5 +374,35 @@ func TestVerifyDir(t *testing.T) {
 	bs, errs := m.Cache.Cached([]protocol.Assignment{a}, []ed25519.PublicKey{pub})
 	if len(bs) != 0 || len(errs) != 1 {
 		t.Fatalf("Cached after tampering: %d bundles, %v", len(bs), errs)
+	}
+}
+
+// The host-backed sandbox runs the verified bytes on a real engine.
+func TestHostSandboxRunsVerifiedBytes(t *testing.T) {
+	wasm, err := osReadFile("../../testdata/abi/wat-minimal/worklet.wasm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	engine, err := host.NewEngine(t.Context(), host.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer engine.Close(t.Context())
+	p, pub := newPlatform(t)
+	m, _, _ := newManager(t, p, pub)
+	m.Sandbox = &HostSandbox{Engine: engine}
+	a := p.add("minimal", "1", "worklet", "", wasm)
+	m.SetAssignments([]protocol.Assignment{a})
+	if rs := m.Evaluate(t.Context(), []byte(`{"os":{"family":"linux"}}`)); rs[0].Status != StatusCompliant {
+		t.Fatalf("result %+v", rs[0])
+	}
+	// A bundle whose manifest names another worklet is refused at load.
+	b, err := m.bundleFor(t.Context(), a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.Assignment.Name = "other"
+	if r := m.Sandbox.Run(t.Context(), b, PhaseEvaluate, []byte(`{}`)); r.Status != StatusError || !strings.Contains(r.Error, `named "minimal"`) {
+		t.Fatalf("mismatched name: %+v", r)
 	}
 }

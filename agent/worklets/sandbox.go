@@ -14,10 +14,10 @@ type HostSandbox struct {
 	Engine *host.Engine
 }
 
-// Run loads the verified bundle (compiled code is cached by sha256) and
-// runs one phase against the scan document.
+// Run loads the verified bundle from the bytes that were verified (compiled
+// code is cached by sha256) and runs one phase against the scan document.
 func (s *HostSandbox) Run(ctx context.Context, b *Bundle, phase string, scanJSON []byte) protocol.WorkletResult {
-	w, err := s.Engine.Load(ctx, b.Dir)
+	w, err := s.load(ctx, b)
 	if err != nil {
 		return host.LoadErrorResult(b.Assignment.Name, phase, err).WorkletResult()
 	}
@@ -30,4 +30,18 @@ func (s *HostSandbox) Run(ctx context.Context, b *Bundle, phase string, scanJSON
 		return host.LoadErrorResult(b.Assignment.Name, phase, err).WorkletResult()
 	}
 	return s.Engine.Run(ctx, w, phase, b.Assignment.Params, host.LiveEnv(scan)).WorkletResult()
+}
+
+func (s *HostSandbox) load(ctx context.Context, b *Bundle) (*host.Worklet, error) {
+	if b.Manifest == nil || b.Module == nil {
+		return s.Engine.Load(ctx, b.Dir)
+	}
+	if max := s.Engine.Limits().MaxModuleSize; max > 0 && int64(len(b.Module)) > max {
+		return nil, fmt.Errorf("module is larger than the agent's %d-byte limit", max)
+	}
+	m, err := host.ParseManifest(b.Manifest)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", host.ManifestFile, err)
+	}
+	return s.Engine.LoadModule(ctx, m, b.Dir, b.Module)
 }
