@@ -376,6 +376,7 @@ func (e *Engine) Run(ctx context.Context, w *Worklet, phase string, params map[s
 		name: m.Name, kind: m.Kind, phase: phase, log: e.log, env: env, allow: caps.Exec,
 		maxExecCalls: lim.execCalls, maxHostBytes: e.limits.MaxHostBytes,
 		execTimeout: lim.timeout, execOutput: e.limits.ExecOutput, maxLogBytes: lim.output,
+		denied: &Denials{},
 	}
 	stdout := &capWriter{max: lim.output}
 	stderr := &capWriter{max: lim.output}
@@ -397,6 +398,7 @@ func (e *Engine) Run(ctx context.Context, w *Worklet, phase string, params map[s
 		_ = mod.Close(context.Background())
 	}
 	res.Truncated = stdout.truncated
+	res.Denied = st.denied.List()
 	res.Message, res.Details = parseOutput(stdout.buf.Bytes())
 	e.logStderr(m.Name, stderr)
 

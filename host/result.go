@@ -46,6 +46,9 @@ type Result struct {
 	Hint      string        `json:"hint,omitempty"`
 	Duration  time.Duration `json:"-"`
 	Truncated bool          `json:"truncated,omitempty"`
+	// Denied lists what the run asked for and was refused (ABI.md
+	// section 7): undeclared paths and exec requests no pattern matches.
+	Denied []string `json:"denied,omitempty"`
 }
 
 // DurationMS is the run's duration in milliseconds.

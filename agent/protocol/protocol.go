@@ -45,7 +45,24 @@ type EnrollRequest struct {
 	AccessKey  string `json:"access_key"`
 	DeviceUUID string `json:"device_uuid"`
 	Hostname   string `json:"hostname"`
+	// DeviceKey is the device's ed25519 public key, base64 (standard).
+	DeviceKey string `json:"device_key"`
+	// Time is when the request was signed, RFC 3339.
+	Time string `json:"time"`
+	// Signature is the device key's ed25519 signature, base64 (standard),
+	// over EnrollMessage(DeviceUUID, Time).
+	Signature string `json:"signature"`
 }
+
+// EnrollMessage is the text a device key signs to enroll (PROTOCOL.md,
+// Identity): "amagent-enroll-v1\n<uuid>\n<time>".
+func EnrollMessage(uuid, time string) []byte {
+	return []byte("amagent-enroll-v1\n" + uuid + "\n" + time)
+}
+
+// EnrollMaxSkew is how far an enrollment's time may be from the
+// platform's clock.
+const EnrollMaxSkew = 5 * 60 // seconds
 
 // EnrollResponse is the answer to a successful enrollment.
 type EnrollResponse struct {

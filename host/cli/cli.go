@@ -153,6 +153,8 @@ type jsonResult struct {
 	Details    json.RawMessage `json:"details"`
 	Error      string          `json:"error"`
 	DurationMS int64           `json:"duration_ms"`
+	Truncated  bool            `json:"truncated"`
+	Denied     []string        `json:"denied"`
 }
 
 func writeJSON(w io.Writer, r host.Result) {
@@ -160,7 +162,12 @@ func writeJSON(w io.Writer, r host.Result) {
 	if len(d) == 0 {
 		d = json.RawMessage("null")
 	}
-	b, _ := json.Marshal(jsonResult{Status: r.Status, ExitCode: r.ExitCode, Message: r.Message, Details: d, Error: r.Error, DurationMS: r.DurationMS()})
+	denied := r.Denied
+	if denied == nil {
+		denied = []string{}
+	}
+	b, _ := json.Marshal(jsonResult{Status: r.Status, ExitCode: r.ExitCode, Message: r.Message, Details: d, Error: r.Error,
+		DurationMS: r.DurationMS(), Truncated: r.Truncated, Denied: denied})
 	fmt.Fprintf(w, "%s\n", b)
 }
 
@@ -180,6 +187,9 @@ func writeHuman(w io.Writer, r host.Result) {
 	}
 	if r.Hint != "" {
 		fmt.Fprintf(w, "hint: %s\n", r.Hint)
+	}
+	for _, d := range r.Denied {
+		fmt.Fprintf(w, "denied: %s (not declared in worklet.toml for this phase)\n", d)
 	}
 }
 

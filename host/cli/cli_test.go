@@ -73,7 +73,7 @@ func TestScanJSON(t *testing.T) {
 		for k := range got {
 			keys = append(keys, k)
 		}
-		want := map[string]bool{"status": true, "exit_code": true, "message": true, "details": true, "error": true, "duration_ms": true}
+		want := map[string]bool{"status": true, "exit_code": true, "message": true, "details": true, "error": true, "duration_ms": true, "truncated": true, "denied": true}
 		for _, k := range keys {
 			if !want[k] {
 				t.Errorf("unexpected field %q", k)
