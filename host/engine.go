@@ -380,7 +380,7 @@ func (e *Engine) Run(ctx context.Context, w *Worklet, phase string, params map[s
 	}
 	stdout := &capWriter{max: lim.output}
 	stderr := &capWriter{max: lim.output}
-	cfg, cleanup, err := e.moduleConfig(w, env, caps, phase)
+	cfg, vc, cleanup, err := e.moduleConfig(w, env, caps, phase)
 	if err != nil {
 		return loadErr(err)
 	}
@@ -389,6 +389,19 @@ func (e *Engine) Run(ctx context.Context, w *Worklet, phase string, params map[s
 
 	runCtx, cancel := context.WithTimeout(ctx, lim.timeout)
 	defer cancel()
+	// Sleeping never outlasts the run's deadline (ABI.md section 2): the
+	// live clock's sleep wakes at the deadline or when the run ends; the
+	// replay clock's sleep, which only moves virtual time, ends the run
+	// as a timeout when it would pass the limit, as the live one would.
+	if vc != nil {
+		var expire context.CancelCauseFunc
+		runCtx, expire = context.WithCancelCause(runCtx)
+		defer expire(nil)
+		vc.limit, vc.expire = int64(lim.timeout), func() { expire(context.DeadlineExceeded) }
+		cfg = cfg.WithNanosleep(vc.sleep)
+	} else {
+		cfg = cfg.WithNanosleep(deadlineSleep(runCtx))
+	}
 	mlim := memlimit.New(lim.memory).WithImage(w.image)
 	runCtx = mlim.WithContext(runCtx)
 	runCtx = context.WithValue(runCtx, runStateKey{}, st)
@@ -473,6 +486,11 @@ func (e *Engine) instantiate(ctx context.Context, cm wazero.CompiledModule, cfg 
 
 // classify turns the instantiation error into an exit code or an error kind.
 func classify(err error, runCtx, parent context.Context) (code int, kind, detail string) {
+	if parent.Err() == nil && errors.Is(context.Cause(runCtx), context.DeadlineExceeded) {
+		// Past its deadline, however it ended (a sleep cut short at the
+		// deadline returns to a guest that may then exit normally).
+		return -1, KindTimeout, ""
+	}
 	if err == nil {
 		return 0, "", ""
 	}
@@ -482,14 +500,14 @@ func classify(err error, runCtx, parent context.Context) (code int, kind, detail
 		case sys.ExitCodeDeadlineExceeded:
 			return -1, KindTimeout, ""
 		case sys.ExitCodeContextCanceled:
-			if parent.Err() == nil && errors.Is(runCtx.Err(), context.DeadlineExceeded) {
+			if parent.Err() == nil && errors.Is(context.Cause(runCtx), context.DeadlineExceeded) {
 				return -1, KindTimeout, ""
 			}
 			return -1, KindCanceled, ""
 		}
 		return int(ee.ExitCode()), "", ""
 	}
-	if errors.Is(runCtx.Err(), context.DeadlineExceeded) && parent.Err() == nil {
+	if errors.Is(context.Cause(runCtx), context.DeadlineExceeded) && parent.Err() == nil {
 		return -1, KindTimeout, ""
 	}
 	msg := err.Error()
@@ -516,40 +534,37 @@ func (e *Engine) logStderr(name string, w *capWriter) {
 // moduleConfig is the run's module configuration without its stdio. On
 // the live machine it is the same for every run of a worklet's phase and is
 // kept (each With* copies the configuration).
-func (e *Engine) moduleConfig(w *Worklet, env *Environment, caps Capabilities, phase string) (wazero.ModuleConfig, func(), error) {
+func (e *Engine) moduleConfig(w *Worklet, env *Environment, caps Capabilities, phase string) (wazero.ModuleConfig, *virtualClock, func(), error) {
 	live := !env.replay && env.files == liveFiles
 	if live {
 		if c, ok := w.liveConfig.Load(phase); ok {
-			return c.(wazero.ModuleConfig), func() {}, nil
+			return c.(wazero.ModuleConfig), nil, func() {}, nil
 		}
 	}
 	m := w.Manifest
 	cfg := wazero.NewModuleConfig().WithName("").
 		WithArgs(m.Name, phase).
 		WithEnv("AMAGENT_ABI", "1").WithEnv("AMAGENT_PHASE", phase)
-	cfg, cleanup, err := e.clockAndFiles(cfg, env, caps, phase)
+	cfg, vc, cleanup, err := e.clockAndFiles(cfg, env, caps, phase)
 	if err == nil && live {
 		w.liveConfig.Store(phase, cfg)
 	}
-	return cfg, cleanup, err
+	return cfg, vc, cleanup, err
 }
 
 // clockAndFiles sets the clock, randomness and file system for the run.
-func (e *Engine) clockAndFiles(cfg wazero.ModuleConfig, env *Environment, caps Capabilities, phase string) (wazero.ModuleConfig, func(), error) {
+// In replay it returns the run's virtual clock (nil when live).
+func (e *Engine) clockAndFiles(cfg wazero.ModuleConfig, env *Environment, caps Capabilities, phase string) (wazero.ModuleConfig, *virtualClock, func(), error) {
 	cleanup := func() {}
+	var vc *virtualClock
 	if env.clock.IsZero() {
-		cfg = cfg.WithSysWalltime().WithSysNanotime().WithSysNanosleep().WithRandSource(rand.Reader)
+		cfg = cfg.WithSysWalltime().WithSysNanotime().WithRandSource(rand.Reader)
 	} else {
 		// Replay: time starts at the recording's and advances only by what
 		// the guest itself does, so a run is the same on every machine.
-		var elapsed int64
-		base := env.clock
-		cfg = cfg.WithWalltime(func() (int64, int32) {
-			t := base.Add(time.Duration(elapsed))
-			return t.Unix(), int32(t.Nanosecond())
-		}, sys.ClockResolution(1)).
-			WithNanotime(func() int64 { elapsed += 1000; return elapsed }, sys.ClockResolution(1)).
-			WithNanosleep(func(ns int64) { elapsed += ns })
+		vc = &virtualClock{base: env.clock}
+		cfg = cfg.WithWalltime(vc.walltime, sys.ClockResolution(1)).
+			WithNanotime(vc.nanotime, sys.ClockResolution(1))
 	}
 	var write []string
 	if phase == PhaseRemediate {
@@ -557,14 +572,14 @@ func (e *Engine) clockAndFiles(cfg wazero.ModuleConfig, env *Environment, caps C
 	}
 	grants := guardfs.ParseGrants(caps.Read, write)
 	if len(grants) == 0 {
-		return cfg, cleanup, nil
+		return cfg, vc, cleanup, nil
 	}
 	backend, hostRoot := env.files, env.hostRoot
 	if env.replay && len(write) > 0 {
 		// Remediating against a recording writes into a scratch copy.
 		dir, err := os.MkdirTemp("", "amagent-replay-")
 		if err != nil {
-			return cfg, cleanup, err
+			return cfg, vc, cleanup, err
 		}
 		cleanup = func() { _ = os.RemoveAll(dir) }
 		for p, content := range env.scratch {
@@ -574,7 +589,7 @@ func (e *Engine) clockAndFiles(cfg wazero.ModuleConfig, env *Environment, caps C
 			}
 			if err != nil {
 				cleanup()
-				return cfg, func() {}, fmt.Errorf("replay scratch: %w", err)
+				return cfg, vc, func() {}, fmt.Errorf("replay scratch: %w", err)
 			}
 		}
 		for _, g := range grants {
@@ -591,7 +606,7 @@ func (e *Engine) clockAndFiles(cfg wazero.ModuleConfig, env *Environment, caps C
 	}
 	var g experimentalsys.FS = guardfs.New(backend, grants, hostRoot)
 	cfg = cfg.WithFSConfig(wazero.NewFSConfig().(sysfs.FSConfig).WithSysFSMount(g, "/"))
-	return cfg, cleanup, nil
+	return cfg, vc, cleanup, nil
 }
 
 // inputDocument is the stdin document of ABI.md section 3.
