@@ -412,7 +412,9 @@ func (e *Engine) Run(ctx context.Context, w *Worklet, phase string, params map[s
 	}
 	res.Truncated = stdout.truncated
 	res.Denied = st.denied.List()
-	res.Message, res.Details = parseOutput(stdout.buf.Bytes())
+	var cut bool
+	res.Message, res.Details, cut = parseOutput(stdout.buf.Bytes())
+	res.Truncated = res.Truncated || cut
 	e.logStderr(m.Name, stderr)
 
 	code, kind, detail := classify(runErr, runCtx, ctx)

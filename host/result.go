@@ -88,29 +88,60 @@ func statusFor(phase string, code int) (string, bool) {
 	return "", false
 }
 
+// maxMessage is the most a result's message keeps (ABI.md section 2).
+const maxMessage = 4 << 10
+
 // parseOutput reads a module's stdout: a JSON object {"message", "details"},
-// or plain text taken as the message.
-func parseOutput(out []byte) (string, json.RawMessage) {
+// or plain text taken as the message. The message is made safe
+// (safeMessage); cut says that it was shortened.
+func parseOutput(out []byte) (msg string, details json.RawMessage, cut bool) {
 	t := bytes.TrimSpace(out)
+	raw := string(t)
 	if len(t) > 0 && t[0] == '{' && json.Valid(t) {
 		var obj map[string]json.RawMessage
 		if json.Unmarshal(t, &obj) == nil {
-			msg := ""
+			raw = ""
 			if m, ok := obj["message"]; ok {
-				if json.Unmarshal(m, &msg) != nil {
-					msg = string(m)
+				if json.Unmarshal(m, &raw) != nil {
+					raw = string(m)
 				}
 			}
-			var details json.RawMessage
 			if d, ok := obj["details"]; ok {
 				details = d
 			}
-			return msg, details
 		}
 	}
-	s := string(t)
-	if !utf8.ValidString(s) {
-		s = strings.ToValidUTF8(s, "\uFFFD")
+	msg, cut = safeMessage(raw)
+	return msg, details, cut
+}
+
+// safeMessage makes a module's message safe to show anyone: invalid UTF-8
+// replaced, control characters other than newline and tab removed (C0, DEL
+// and C1, so no escape sequence reaches a terminal), and at most
+// maxMessage bytes, cut at a character boundary; cut reports a shortening.
+func safeMessage(s string) (string, bool) {
+	clean := true
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; (c < 0x20 && c != '\n' && c != '\t') || c == 0x7f || c >= 0x80 {
+			clean = false
+			break
+		}
 	}
-	return s, nil
+	if clean && len(s) <= maxMessage {
+		return s, false
+	}
+	var b strings.Builder
+	b.Grow(min(len(s), maxMessage))
+	cut := false
+	for _, r := range strings.ToValidUTF8(s, "\uFFFD") {
+		if (r < 0x20 && r != '\n' && r != '\t') || r == 0x7f || (r >= 0x80 && r <= 0x9f) {
+			continue
+		}
+		if b.Len()+utf8.RuneLen(r) > maxMessage {
+			cut = true
+			break
+		}
+		b.WriteRune(r)
+	}
+	return b.String(), cut
 }

@@ -1,0 +1,28 @@
+package host
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestSafeMessage(t *testing.T) {
+	long := strings.Repeat("é", 3000) // 6000 bytes
+	cases := []struct {
+		in, want string
+		cut      bool
+	}{
+		{"ok\n\tfine", "ok\n\tfine", false},
+		{"a\x00b\x1b[2Jc\x7fd\u009be", "ab[2Jcde", false},
+		{"bad \xff utf8", "bad \uFFFD utf8", false},
+		{long, strings.Repeat("é", 2048), true},
+	}
+	for _, c := range cases {
+		got, cut := safeMessage(c.in)
+		if got != c.want || cut != c.cut {
+			t.Errorf("safeMessage(%.20q) = %.20q, %v; want %.20q, %v", c.in, got, cut, c.want, c.cut)
+		}
+	}
+	if _, _, cut := parseOutput([]byte(`{"message": "` + long + `"}`)); !cut {
+		t.Error("a long JSON message is not flagged as cut")
+	}
+}
