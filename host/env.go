@@ -44,6 +44,10 @@ type Scan struct {
 	cache atomic.Pointer[map[string][]byte]
 }
 
+// maxCachedKey is the longest fact key kept in a Scan's cache (no real
+// path is longer; the cache holds at most 1024 keys).
+const maxCachedKey = 256
+
 // NewScan prepares a scan document (a JSON object).
 func NewScan(doc []byte) (*Scan, error) {
 	doc = bytes.TrimSpace(doc)
@@ -88,10 +92,11 @@ func (s *Scan) Fact(key []byte) ([]byte, bool) {
 		return v, v != nil
 	}
 	v, indexed := s.lookup(string(key))
-	if indexed {
+	if indexed || len(key) > maxCachedKey {
 		// Element paths are cheap to answer again and can be many (one
 		// per package): caching them would make every new key copy a
-		// large map.
+		// large map. A long key is a module's own bytes: caching it
+		// would let a module make the host keep them.
 		return v, v != nil
 	}
 	s.mu.Lock()

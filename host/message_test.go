@@ -26,3 +26,24 @@ func TestSafeMessage(t *testing.T) {
 		t.Error("a long JSON message is not flagged as cut")
 	}
 }
+
+// Finding 9: fact cached misses of huge keys, so that a module could make
+// the host keep hundreds of megabytes. This test failed before the fix.
+func TestFactCacheKeepsNoLongKeys(t *testing.T) {
+	s, err := NewScan([]byte(`{"os": {"version": "12"}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := []byte(strings.Repeat("x", 1<<20))
+	for i := range 4 {
+		key[0] = byte('a' + i)
+		if _, ok := s.Fact(key); ok {
+			t.Fatal("a miss was found")
+		}
+	}
+	for k := range *s.cache.Load() {
+		if len(k) > maxCachedKey {
+			t.Fatalf("the cache keeps a %d-byte key", len(k))
+		}
+	}
+}
