@@ -19,6 +19,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/amagent/amagent/agent/identity"
@@ -51,6 +52,16 @@ type Client struct {
 	// Log receives the check-in lines; build it with
 	// logging.WithProcess(log, "checkin").
 	Log *slog.Logger
+
+	// One enrollment in flight (PROTOCOL.md): callers that find no token,
+	// or a refused one, at the same time share one POST /enroll.
+	enrollMu sync.Mutex
+	flight   *enrollFlight
+}
+
+type enrollFlight struct {
+	done chan struct{}
+	err  error
 }
 
 func (c *Client) server() string { return strings.TrimRight(c.Server, "/") }
@@ -145,13 +156,14 @@ func (c *Client) Get(ctx context.Context, path string, maxBody int64) ([]byte, e
 		return httpx.Do(ctx, c.HTTP, http.MethodGet, u, hdr, nil, maxBody)
 	}
 	if c.Identity.Token() == "" {
-		if err := c.enroll(ctx); err != nil {
+		if err := c.enroll(ctx, ""); err != nil {
 			return nil, err
 		}
 	}
+	sent := c.Identity.Token()
 	r, err := get()
 	if err == nil && r.Status == http.StatusUnauthorized {
-		if err := c.enroll(ctx); err != nil {
+		if err := c.enroll(ctx, sent); err != nil {
 			return nil, err
 		}
 		r, err = get()
@@ -169,16 +181,17 @@ func (c *Client) Get(ctx context.Context, path string, maxBody int64) ([]byte, e
 // no token and again once when the platform answers 401.
 func (c *Client) do(ctx context.Context, u string, body []byte) (httpx.Response, error) {
 	if c.Identity.Token() == "" {
-		if err := c.enroll(ctx); err != nil {
+		if err := c.enroll(ctx, ""); err != nil {
 			return httpx.Response{}, err
 		}
 	}
+	sent := c.Identity.Token()
 	r, err := c.post(ctx, u, body)
 	if err != nil || r.Status != http.StatusUnauthorized {
 		return r, err
 	}
 	c.Log.Warn("platform refused the device token; enrolling again", "device_uuid", c.Identity.UUID())
-	if err := c.enroll(ctx); err != nil {
+	if err := c.enroll(ctx, sent); err != nil {
 		return httpx.Response{}, err
 	}
 	r, err = c.post(ctx, u, body)
@@ -200,16 +213,60 @@ func (c *Client) post(ctx context.Context, u string, body []byte) (httpx.Respons
 	if err != nil {
 		return r, err
 	}
-	c.Log.Info("response received", "response", string(r.Body))
+	if strings.Contains(u, protocol.PathCheckin+"?") {
+		// The check-in answer carries the assignments' parameters, secret
+		// ones included: it is logged without any parameter value.
+		c.Log.Info("response received", "response", RedactAnswer(r.Body))
+	} else {
+		c.Log.Info("response received", "response", string(r.Body))
+	}
 	return r, nil
 }
 
-func (c *Client) enroll(ctx context.Context) error {
+// enroll makes sure the device has a token other than stale (the token a
+// request was refused with, "" when there was none). Only one enrollment
+// is in flight: a caller arriving during one waits for it and shares its
+// outcome; a caller arriving after one succeeded finds a fresh token and
+// sends nothing.
+func (c *Client) enroll(ctx context.Context, stale string) error {
+	c.enrollMu.Lock()
+	if tok := c.Identity.Token(); tok != "" && tok != stale {
+		c.enrollMu.Unlock()
+		return nil
+	}
+	if f := c.flight; f != nil {
+		c.enrollMu.Unlock()
+		select {
+		case <-f.done:
+			return f.err
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	f := &enrollFlight{done: make(chan struct{})}
+	c.flight = f
+	c.enrollMu.Unlock()
+	f.err = c.enrollOnce(ctx)
+	c.enrollMu.Lock()
+	c.flight = nil
+	c.enrollMu.Unlock()
+	close(f.done)
+	return f.err
+}
+
+func (c *Client) enrollOnce(ctx context.Context) error {
 	c.Log.Info("enrolling", "device_uuid", c.Identity.UUID(), "url", c.server()+protocol.PathEnroll)
 	err := c.Enroller.Enroll(ctx, c.Identity)
 	switch {
 	case errors.Is(err, identity.ErrAccessDenied):
 		c.Log.Error("enrollment refused: wrong access key; check access_key in amagent.toml", "error", err)
+		return err
+	case errors.Is(err, identity.ErrKeyConflict):
+		// Retried only on the check-in loop's backoff (1 to 30 minutes):
+		// nothing changes until an admin acts.
+		c.Log.Error("enrollment refused: the platform has bound device UUID "+c.Identity.UUID()+
+			" to another device key; an admin runs `amplatform devices reset "+c.Identity.UUID()+"` if this machine was reinstalled",
+			"device_uuid", c.Identity.UUID(), "error", err)
 		return err
 	case err != nil:
 		c.Log.Error("enrollment failed", "error", err)

@@ -56,6 +56,7 @@ var ErrTooLarge = errors.New("response body too large")
 // Response is a read response.
 type Response struct {
 	Status int
+	Header http.Header
 	Body   []byte
 }
 
@@ -93,12 +94,12 @@ func Do(ctx context.Context, hc *http.Client, method, url string, hdr http.Heade
 	defer resp.Body.Close()
 	b, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
 	if err != nil {
-		return Response{Status: resp.StatusCode}, fmt.Errorf("reading answer: %w", err)
+		return Response{Status: resp.StatusCode, Header: resp.Header}, fmt.Errorf("reading answer: %w", err)
 	}
 	if int64(len(b)) > maxBody {
-		return Response{Status: resp.StatusCode}, fmt.Errorf("%w: more than %d bytes", ErrTooLarge, maxBody)
+		return Response{Status: resp.StatusCode, Header: resp.Header}, fmt.Errorf("%w: more than %d bytes", ErrTooLarge, maxBody)
 	}
-	return Response{Status: resp.StatusCode, Body: b}, nil
+	return Response{Status: resp.StatusCode, Header: resp.Header, Body: b}, nil
 }
 
 // Snippet returns at most n bytes of b as a string, for error messages.
