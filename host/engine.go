@@ -372,7 +372,8 @@ func (e *Engine) Run(ctx context.Context, w *Worklet, phase string, params map[s
 	}
 	caps := m.Caps(phase)
 	lim := w.limits
-	st := &runState{
+	red := newRedactor(m, resolved)
+	st := &runState{redact: red,
 		name: m.Name, kind: m.Kind, phase: phase, log: e.log, env: env, allow: caps.Exec,
 		maxExecCalls: lim.execCalls, maxHostBytes: e.limits.MaxHostBytes,
 		execTimeout: lim.timeout, execOutput: e.limits.ExecOutput, maxLogBytes: lim.output,
@@ -411,11 +412,12 @@ func (e *Engine) Run(ctx context.Context, w *Worklet, phase string, params map[s
 		_ = mod.Close(context.Background())
 	}
 	res.Truncated = stdout.truncated
-	res.Denied = st.denied.List()
+	res.Denied = red.Strings(st.denied.List())
 	var cut bool
 	res.Message, res.Details, cut = parseOutput(stdout.buf.Bytes())
+	res.Message, res.Details = red.String(res.Message), red.JSON(res.Details)
 	res.Truncated = res.Truncated || cut
-	e.logStderr(m.Name, stderr)
+	e.logStderr(m.Name, stderr, red)
 
 	code, kind, detail := classify(runErr, runCtx, ctx)
 	if kind == "" {
@@ -521,12 +523,12 @@ func classify(err error, runCtx, parent context.Context) (code int, kind, detail
 	return -1, KindLoad, strings.SplitN(msg, "\n", 2)[0]
 }
 
-func (e *Engine) logStderr(name string, w *capWriter) {
+func (e *Engine) logStderr(name string, w *capWriter, red *redactor) {
 	if w.buf.Len() == 0 {
 		return
 	}
 	for _, line := range strings.Split(strings.TrimRight(w.buf.String(), "\n"), "\n") {
-		e.log.Info("worklet stderr", "worklet", name, "line", strings.ToValidUTF8(line, "\uFFFD"))
+		e.log.Info("worklet stderr", "worklet", name, "line", red.String(strings.ToValidUTF8(line, "\uFFFD")))
 	}
 	if w.truncated {
 		e.log.Warn("worklet stderr truncated", "worklet", name, "limit", w.max)

@@ -77,6 +77,8 @@ type runState struct {
 	// denied lists what the run asked for and was refused (ABI.md
 	// section 7), shared with the run's file system.
 	denied *Denials
+	// redact removes secret parameter values from what is logged.
+	redact *redactor
 }
 
 type runStateKey struct{}
@@ -190,7 +192,7 @@ func hostLog(ctx context.Context, mod api.Module, stack []uint64) {
 	case level >= 3:
 		lvl = slog.LevelError
 	}
-	st.log.Log(ctx, lvl, "worklet log", "worklet", st.name, "message", strings.ToValidUTF8(string(msg), "\uFFFD"))
+	st.log.Log(ctx, lvl, "worklet log", "worklet", st.name, "message", st.redact.String(strings.ToValidUTF8(string(msg), "\uFFFD")))
 }
 
 // checkImports refuses, before instantiation, any import outside ABI v1,

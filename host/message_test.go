@@ -47,3 +47,19 @@ func TestFactCacheKeepsNoLongKeys(t *testing.T) {
 		}
 	}
 }
+
+func TestRedactor(t *testing.T) {
+	m := &Manifest{Name: "r", Params: map[string]Param{
+		"tok": {Type: ParamString, Secret: true}, "pin": {Type: ParamInt, Secret: true},
+		"keys": {Type: ParamList, Secret: true}, "open": {Type: ParamString}}}
+	r := newRedactor(m, map[string]any{"tok": `a"b<c`, "pin": int64(123456), "keys": []any{"k-one", "k2"}, "open": "shown"})
+	if got := r.String(`x a"b<c y 123456 k-one k2 shown`); got != `x (secret) y (secret) (secret) k2 shown` {
+		t.Errorf("String: %q", got)
+	}
+	if got := string(r.JSON([]byte(`{"t":"a\"b\u003cc","n":123456}`))); strings.Contains(got, "123456") || strings.Contains(got, `a\"b`) {
+		t.Errorf("JSON keeps a secret: %s", got)
+	}
+	if newRedactor(m, map[string]any{"open": "shown"}) != nil {
+		t.Error("a redactor without secret values")
+	}
+}

@@ -26,8 +26,10 @@ const (
 )
 
 const usage = `usage:
-  amagent worklet test DIR --scan FILE [--phase evaluate|remediate] [--json]
+  amagent worklet test DIR --scan FILE [--phase evaluate|remediate] [--param k=v]... [--json]
   amagent worklet test DIR            run every case in DIR/tests/*.json
+  amagent worklet run DIR [--phase evaluate|remediate] [--param k=v]... [--json]
+                                      run it live on this machine
 `
 
 // Subcommand is one `amagent worklet` subcommand: its arguments (after its
@@ -84,6 +86,8 @@ func testCommand(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	asJSON := fs.Bool("json", false, "print the outcome as one JSON object")
 	cacheDir := fs.String("cache", defaultCacheDir(), "compilation cache directory (\"\" for none)")
 	verbose := fs.Bool("v", false, "log debug messages")
+	var params paramFlags
+	fs.Var(&params, "param", "set a parameter, `name=value` (repeatable; over a test case's own params)")
 	fs.Usage = func() { fmt.Fprint(stderr, usage); fs.PrintDefaults() }
 	pos, err := splitArgs(fs, args)
 	if err != nil {
@@ -116,22 +120,31 @@ func testCommand(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	w, loadErr := e.Load(ctx, dir)
 	var res host.Result
 	if loadErr != nil {
-		res = host.LoadErrorResult(filepath.Base(dir), *phase, loadErr)
+		res = host.LoadErrorResult(dirName(dir), *phase, loadErr)
 	} else {
 		tc, err := readCase(*scanFile)
 		if err != nil {
 			fmt.Fprintf(stderr, "amagent worklet test: %v\n", err)
 			return ExitError
 		}
+		over, err := params.resolve(w.Manifest)
+		if err != nil {
+			fmt.Fprintf(stderr, "amagent worklet test: %v\n", err)
+			return ExitError
+		}
+		for k, v := range over {
+			if tc.Params == nil {
+				tc.Params = map[string]any{}
+			}
+			tc.Params[k] = v
+		}
 		res = runCase(ctx, e, w, *phase, tc)
 	}
-	if *asJSON {
-		writeJSON(stdout, res)
-	} else {
-		writeHuman(stdout, res)
-	}
-	return exitCode(res.Status)
+	return report(stdout, res, *asJSON)
 }
+
+// dirName names a worklet directory in an error result.
+func dirName(dir string) string { return filepath.Base(filepath.Clean(dir)) }
 
 func exitCode(status string) int {
 	switch status {

@@ -16,7 +16,8 @@ const usage = `usage:
   amagent config check [--config FILE]         validate a configuration file
   amagent scan --once [--json] [--no-pending]  run a scan now and print it
   amagent scan --record FILE [--worklet DIR]... record a scan for worklet tests
-  amagent worklet test DIR [--scan FILE] [--phase evaluate|remediate] [--json]
+  amagent worklet test DIR [--scan FILE] [--phase evaluate|remediate] [--param k=v]... [--json]
+  amagent worklet run DIR [--phase evaluate|remediate] [--param k=v]... [--json]   run it live here
   amagent worklet verify DIR [--key KEY]...    check a bundle's signature
   amagent version                              print the version
 `

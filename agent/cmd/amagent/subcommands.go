@@ -155,10 +155,20 @@ func workletCommand(ctx context.Context, args []string, stdout, stderr io.Writer
 	if len(args) > 0 && args[0] == "verify" {
 		return verifyCommand(args[1:], stdout, stderr)
 	}
-	if code := cli.WorkletCommand(ctx, args, stdout, stderr); code != 0 {
+	extra := map[string]cli.Subcommand{"run": cli.RunCommand(liveScan)}
+	if code := cli.WorkletCommandWith(ctx, args, stdout, stderr, extra); code != 0 {
 		return exitCode(code)
 	}
 	return nil
+}
+
+// liveScan is this machine's scan document for `amagent worklet run`,
+// collected with the default configuration.
+func liveScan(ctx context.Context, noPending bool) ([]byte, error) {
+	env := scanEnv(config.Default())
+	env.SkipPending = env.SkipPending || noPending
+	scanner := &scan.Scanner{Env: env, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	return json.Marshal(scanner.Collect(ctx))
 }
 
 func verifyCommand(args []string, stdout, stderr io.Writer) error {
