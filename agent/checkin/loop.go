@@ -74,6 +74,9 @@ type Loop struct {
 	mu       sync.Mutex
 	cfg      protocol.Config
 	interval time.Duration
+
+	// background counts the commands running beside the loop.
+	background sync.WaitGroup
 }
 
 // NewLoop returns a loop with the platform config kept in Store applied.
@@ -211,8 +214,10 @@ func offsetOf(loc *time.Location) int {
 }
 
 // Run checks in at once, then on schedule, until ctx is done. It returns
-// nil when ctx is done; it never gives up on a failing platform.
+// nil when ctx is done (after the background commands it started have
+// ended: they stop with ctx); it never gives up on a failing platform.
 func (l *Loop) Run(ctx context.Context) error {
+	defer l.background.Wait()
 	for {
 		offset := offsetOf(l.o.Zone())
 		wait := l.cycle(ctx)
@@ -291,11 +296,25 @@ func (l *Loop) cycle(ctx context.Context) time.Duration {
 	}
 }
 
+// runCommand runs a command and reports its result. A background
+// command (a scan) runs in its own goroutine and reports when it ends: a
+// check-in never waits for a scan (PROTOCOL.md).
 func (l *Loop) runCommand(ctx context.Context, resp protocol.CheckinResponse) {
-	res := l.o.Processor.Execute(ctx, command.Command{ID: resp.ID, Type: resp.Command, Params: resp.Params})
-	if err := l.Report(ctx, outbox.KindResult, fmt.Sprintf(protocol.PathResult, resp.ID), res); err != nil {
-		l.o.Log.Error("command result not kept", "command_id", resp.ID, "error", err)
+	run := func() {
+		res := l.o.Processor.Execute(ctx, command.Command{ID: resp.ID, Type: resp.Command, Params: resp.Params})
+		if err := l.Report(ctx, outbox.KindResult, fmt.Sprintf(protocol.PathResult, resp.ID), res); err != nil {
+			l.o.Log.Error("command result not kept", "command_id", resp.ID, "error", err)
+		}
 	}
+	if l.o.Processor.Table != nil && l.o.Processor.Table.Background(resp.Command) {
+		l.background.Add(1)
+		go func() {
+			defer l.background.Done()
+			run()
+		}()
+		return
+	}
+	run()
 }
 
 // Report keeps a report in the outbox and tries to deliver everything

@@ -53,6 +53,10 @@ type Handler struct {
 	Processor string
 	// Run executes the command; its output is JSON-encoded into the result.
 	Run func(ctx context.Context, params []string) (any, error)
+	// Background marks a command that may run for long (a scan): the
+	// check-in loop runs it beside itself and reports its result when it
+	// ends, so that check-ins, other commands and deliveries go on.
+	Background bool
 }
 
 // Table maps a command type to its handler.
@@ -90,6 +94,13 @@ func (t *Table) Add(h Handler) error {
 func (t *Table) Lookup(typ string) (Handler, bool) {
 	h, ok := t.handlers[typ]
 	return h, ok
+}
+
+// Background reports whether commands of type typ run beside the
+// check-in loop (Handler.Background).
+func (t *Table) Background(typ string) bool {
+	h, ok := t.handlers[typ]
+	return ok && h.Background
 }
 
 // Types lists the command types in the table, sorted.

@@ -327,11 +327,17 @@ type ScanSummary struct {
 
 // ScanHandler is the handler of the platform's scan command: it asks Run
 // for a scan, waits for it to be done and reported, and answers with its
-// id.
+// id. It is a background command: the check-in loop goes on checking in,
+// running other commands and delivering results while it waits. A scan
+// command that arrives while a scan runs is queued, not joined: it is
+// answered by the next scan, which starts when the running one ends and
+// is shared by every request made meanwhile (the operator asked for the
+// state as of now, which the running scan may have read before).
 func (s *Scheduler) ScanHandler() command.Handler {
 	return command.Handler{
-		Type:      protocol.CmdScan,
-		Processor: command.ProcessorLegacy,
+		Type:       protocol.CmdScan,
+		Processor:  command.ProcessorLegacy,
+		Background: true,
 		Run: func(ctx context.Context, params []string) (any, error) {
 			rep, err := s.ScanNow(ctx, ReasonCommand)
 			if err != nil {

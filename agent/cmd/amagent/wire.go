@@ -98,12 +98,15 @@ func newDaemon(ctx context.Context, cfg config.Config, log *slog.Logger) (*daemo
 	// resident costs tens of MiB. Runs hold runs.RLock; the release after a
 	// scan takes the write lock, so no module is dropped while it runs.
 	var runs sync.RWMutex
-	release := func() {
-		runs.Lock()
-		defer runs.Unlock()
+	forget := func() {
 		engine.Forget(context.Background(), nil)
 		engine.Trim()
 		debug.FreeOSMemory()
+	}
+	release := func() {
+		runs.Lock()
+		defer runs.Unlock()
+		forget()
 	}
 	scanner.Evaluate = func(ctx context.Context, doc []byte) []protocol.WorkletResult {
 		runs.RLock()
@@ -115,7 +118,14 @@ func newDaemon(ctx context.Context, cfg config.Config, log *slog.Logger) (*daemo
 	runWorklet := host.RunWorkletHandler(engine, mgr.Find)
 	runOne := runWorklet.Run
 	runWorklet.Run = func(ctx context.Context, params []string) (any, error) {
-		defer release()
+		// runWorklet runs on the check-in loop: it never waits for a scan's
+		// worklets to end to release the engine (the scan releases it).
+		defer func() {
+			if runs.TryLock() {
+				defer runs.Unlock()
+				forget()
+			}
+		}()
 		runs.RLock()
 		defer runs.RUnlock()
 		return runOne(ctx, params)
