@@ -5,6 +5,15 @@
 // The outbox is one JSON file rewritten atomically on every change. It is
 // bounded by bytes: when an addition does not fit, the oldest scans are
 // dropped first, then the oldest results, each drop logged.
+//
+// A failed save (a full disk) loses nothing and sends nothing twice from
+// this process: an added item whose save failed is held in memory and
+// delivered all the same (only a restart before the disk recovers loses
+// it, and that is logged); a delivered item whose removal could not be
+// saved is marked delivered in memory, never sent again by this process,
+// and removed once a later save succeeds. Were the agent restarted before
+// that, the platform receives it again and keeps it once (by scan id or
+// command id).
 package outbox
 
 import (
@@ -41,6 +50,9 @@ type Item struct {
 	Path  string          `json:"path"`
 	Body  json.RawMessage `json:"body"`
 	Added time.Time       `json:"added"`
+
+	// delivered: sent, but its removal is not saved yet.
+	delivered bool
 }
 
 func (it Item) size() int64 { return int64(len(it.Body) + len(it.Path) + itemOverhead) }
@@ -126,7 +138,12 @@ func (o *Outbox) Add(kind, path string, body []byte) error {
 	for o.size > o.max {
 		o.dropOldestLocked()
 	}
-	return o.saveLocked()
+	if err := o.saveLocked(); err != nil {
+		// The item is held in memory and delivered as usual; it is only
+		// not durable until a later save succeeds.
+		o.log.Warn("outbox not saved; the report is held in memory until delivered", "kind", kind, "path", path, "error", err.Error())
+	}
+	return nil
 }
 
 // dropOldestLocked drops the oldest scan, or the oldest result when no
@@ -134,6 +151,10 @@ func (o *Outbox) Add(kind, path string, body []byte) error {
 func (o *Outbox) dropOldestLocked() {
 	idx := 0
 	for i, it := range o.items[:len(o.items)-1] {
+		if it.delivered {
+			idx = i // already delivered: dropping it loses nothing
+			break
+		}
 		if it.Kind == KindScan {
 			idx = i
 			break
@@ -145,48 +166,76 @@ func (o *Outbox) dropOldestLocked() {
 	o.log.Warn("outbox full: dropped oldest report", "kind", it.Kind, "path", it.Path, "added", it.Added, "bytes", len(it.Body), "outbox_max_bytes", o.max)
 }
 
+// saveLocked writes the items not yet delivered; once that is saved, the
+// delivered ones are gone from memory too.
 func (o *Outbox) saveLocked() error {
-	b, err := json.Marshal(file{Seq: o.seq, Items: o.items})
+	keep := make([]Item, 0, len(o.items))
+	var size int64
+	for _, it := range o.items {
+		if !it.delivered {
+			keep = append(keep, it)
+			size += it.size()
+		}
+	}
+	b, err := json.Marshal(file{Seq: o.seq, Items: keep})
 	if err != nil {
 		return err
 	}
 	if err := o.store.Write(Key, b); err != nil {
 		return fmt.Errorf("saving outbox: %w", err)
 	}
+	o.items, o.size = keep, size
 	return nil
 }
 
-// Len is the number of items waiting.
+// Len is the number of items waiting (not yet delivered).
 func (o *Outbox) Len() int {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	return len(o.items)
+	n := 0
+	for _, it := range o.items {
+		if !it.delivered {
+			n++
+		}
+	}
+	return n
 }
 
 // Items returns a copy of the waiting items, oldest first.
 func (o *Outbox) Items() []Item {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	return append([]Item(nil), o.items...)
+	out := make([]Item, 0, len(o.items))
+	for _, it := range o.items {
+		if !it.delivered {
+			out = append(out, it)
+		}
+	}
+	return out
 }
 
 // Flush delivers the waiting items in order with send, removing each one
 // delivered. It stops at the first failure (the item stays, to be retried)
-// except for ErrPermanent failures, whose item is dropped and logged.
+// except for ErrPermanent failures, whose item is dropped and logged. An
+// item is removed only once its removal is saved; until then it is kept,
+// marked delivered, and not sent again. err reports a failed delivery;
+// a failed save is logged and retried at the next change.
 func (o *Outbox) Flush(ctx context.Context, send func(context.Context, Item) error) (sent int, err error) {
 	o.flushMu.Lock()
 	defer o.flushMu.Unlock()
+	o.mu.Lock()
+	o.compactLocked()
+	o.mu.Unlock()
 	for {
 		if err := ctx.Err(); err != nil {
 			return sent, err
 		}
 		o.mu.Lock()
-		if len(o.items) == 0 {
-			o.mu.Unlock()
+		it, ok := o.nextLocked()
+		o.mu.Unlock()
+		if !ok {
 			return sent, nil
 		}
-		it := o.items[0]
-		o.mu.Unlock()
 
 		serr := send(ctx, it)
 		if serr != nil && !errors.Is(serr, ErrPermanent) {
@@ -198,20 +247,39 @@ func (o *Outbox) Flush(ctx context.Context, send func(context.Context, Item) err
 			sent++
 		}
 		o.mu.Lock()
-		o.removeLocked(it.Seq)
-		err := o.saveLocked()
+		o.markLocked(it.Seq)
+		o.compactLocked()
 		o.mu.Unlock()
-		if err != nil {
-			return sent, err
+	}
+}
+
+// nextLocked is the oldest item not yet delivered.
+func (o *Outbox) nextLocked() (Item, bool) {
+	for _, it := range o.items {
+		if !it.delivered {
+			return it, true
+		}
+	}
+	return Item{}, false
+}
+
+func (o *Outbox) markLocked(seq uint64) {
+	for i := range o.items {
+		if o.items[i].Seq == seq {
+			o.items[i].delivered = true
+			return
 		}
 	}
 }
 
-func (o *Outbox) removeLocked(seq uint64) {
-	for i, it := range o.items {
-		if it.Seq == seq {
-			o.items = append(o.items[:i], o.items[i+1:]...)
-			o.size -= it.size()
+// compactLocked removes the delivered items when a save without them
+// succeeds; otherwise they stay, marked, and the failure is logged.
+func (o *Outbox) compactLocked() {
+	for _, it := range o.items {
+		if it.delivered {
+			if err := o.saveLocked(); err != nil {
+				o.log.Warn("outbox: delivered reports could not be removed from the saved outbox yet; they will not be sent again by this process", "error", err.Error())
+			}
 			return
 		}
 	}
