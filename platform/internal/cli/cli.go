@@ -5,6 +5,7 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
 	"encoding/json"
@@ -19,6 +20,9 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
 
 	"github.com/amagent/amagent/agent/bundle"
 	"github.com/amagent/amagent/platform/internal/fleet"
@@ -30,7 +34,7 @@ const usage = `usage: amplatform <command> [flags]
 commands:
   serve     --listen 127.0.0.1:8080 [--tls-cert F --tls-key F] [--access-key KEY]
             [--checkin-interval 1h] [--command-timeout 10m]
-  devices   [--json]
+  devices   [--json] | reset UUID           reset releases a device's key binding
   queue     DEVICE COMMAND [PARAMS...]      e.g. queue web1 execCmd GetOS
   results   DEVICE [--json]
   groups    list [--json] | add NAME [--scan-interval H] | set-interval NAME H
@@ -148,10 +152,16 @@ func wantArgs(pos []string, n int, use string) error {
 	return nil
 }
 
+// printJSON prints v indented, with nothing a terminal acts on (jsonSafe).
 func (a *app) printJSON(v any) error {
-	enc := json.NewEncoder(a.stdout)
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
 	enc.SetIndent("", "  ")
-	return enc.Encode(v)
+	if err := enc.Encode(v); err != nil {
+		return err
+	}
+	_, err := a.stdout.Write(jsonSafe(buf.Bytes()))
+	return err
 }
 
 func when(t time.Time, now time.Time) string {
@@ -182,6 +192,9 @@ func uptime(s int64) string {
 }
 
 func (a *app) devices(ctx context.Context, args []string) error {
+	if len(args) > 0 && args[0] == "reset" {
+		return a.resetDevice(ctx, args[1:])
+	}
 	fs := a.flags("devices")
 	asJSON := fs.Bool("json", false, "print JSON")
 	pos, err := parse(fs, args)
@@ -215,11 +228,42 @@ func (a *app) devices(ctx context.Context, args []string) error {
 		if d.Online {
 			status = "online"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%d\n", d.Hostname, d.UUID, d.Group, d.AgentVersion,
-			uptime(d.Uptime), d.TZ, when(d.FirstSeen, now), when(d.LastSeen, now), status, when(d.LastScan, now),
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%d\n", termSafe(d.Hostname), termSafe(d.UUID), termSafe(d.Group), termSafe(d.AgentVersion),
+			uptime(d.Uptime), termSafe(d.TZ), when(d.FirstSeen, now), when(d.LastSeen, now), status, when(d.LastScan, now),
 			d.Summary.Compliant, d.Summary.NonCompliant, d.Summary.Error)
 	}
 	return tw.Flush()
+}
+
+// resetDevice releases a device's key binding and revokes its token, for
+// a reinstalled machine that keeps its UUID: the next enrollment of the
+// UUID binds the key it carries.
+func (a *app) resetDevice(ctx context.Context, args []string) error {
+	fs := a.flags("devices reset")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if err := wantArgs(pos, 1, "devices reset UUID"); err != nil {
+		return err
+	}
+	if _, err := uuid.Parse(pos[0]); err != nil {
+		return fmt.Errorf("devices reset %q: give the device's UUID (hostnames are chosen by devices)", pos[0])
+	}
+	st, err := a.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	d, err := st.FindDevice(ctx, pos[0])
+	if err != nil {
+		return err
+	}
+	if err := st.ResetDevice(ctx, d.ID); err != nil {
+		return err
+	}
+	fmt.Fprintf(a.stdout, "device %s (%s): key binding released and token revoked; its next enrollment binds the key it carries\n", termSafe(d.UUID), termSafe(d.Hostname))
+	return nil
 }
 
 func (a *app) queue(ctx context.Context, args []string) error {
@@ -279,7 +323,7 @@ func (a *app) results(ctx context.Context, args []string) error {
 	if *asJSON {
 		return a.printJSON(res)
 	}
-	fmt.Fprintf(a.stdout, "device %s (%s), group %s, last check-in %s\n\n", d.Hostname, d.UUID, d.Group, when(d.LastSeen, now))
+	fmt.Fprintf(a.stdout, "device %s (%s), group %s, last check-in %s\n\n", termSafe(d.Hostname), termSafe(d.UUID), termSafe(d.Group), when(d.LastSeen, now))
 	tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tCOMMAND\tSTATUS\tQUEUED\tDONE\tELAPSED\tOUTPUT / ERROR")
 	for _, c := range res.Commands {
@@ -294,11 +338,8 @@ func (a *app) results(ctx context.Context, args []string) error {
 		if out == "" {
 			out = string(c.Output)
 		}
-		if len(out) > 120 {
-			out = out[:117] + "..."
-		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%dms\t%s\n", c.ID, strings.TrimSpace(c.Command+" "+strings.Join(c.Params, " ")),
-			status, when(c.CreatedAt, now), when(c.DoneAt, now), c.ElapsedMS, out)
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%dms\t%s\n", c.ID, termSafe(strings.TrimSpace(c.Command+" "+strings.Join(c.Params, " "))),
+			termSafe(status), when(c.CreatedAt, now), when(c.DoneAt, now), c.ElapsedMS, clip(termSafe(out), 120))
 	}
 	tw.Flush()
 	if res.Scan == nil {
@@ -307,7 +348,7 @@ func (a *app) results(ctx context.Context, args []string) error {
 	}
 	sc := res.Scan
 	fmt.Fprintf(a.stdout, "\nlatest scan %s, received %s: %d compliant, %d non-compliant, %d error\n",
-		sc.ScanID, when(sc.ReceivedAt, now), sc.Summary.Compliant, sc.Summary.NonCompliant, sc.Summary.Error)
+		termSafe(sc.ScanID), when(sc.ReceivedAt, now), sc.Summary.Compliant, sc.Summary.NonCompliant, sc.Summary.Error)
 	var rep struct {
 		Results []struct {
 			Name, Version, Phase, Status, Message, Error string
@@ -322,11 +363,23 @@ func (a *app) results(ctx context.Context, args []string) error {
 			if r.Error != "" {
 				msg = r.Error
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\n", r.Name, r.Version, r.Phase, r.Status, r.DurationMS, msg)
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\n", termSafe(r.Name), termSafe(r.Version), termSafe(r.Phase), termSafe(r.Status), r.DurationMS, termSafe(msg))
 		}
 		tw.Flush()
 	}
 	return nil
+}
+
+// clip shortens s to at most n bytes, on a rune boundary.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	i := n - 3
+	for i > 0 && !utf8.RuneStart(s[i]) {
+		i--
+	}
+	return s[:i] + "..."
 }
 
 func (a *app) key(ctx context.Context, args []string) error {

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -63,6 +65,7 @@ func (a *app) groups(ctx context.Context, args []string) error {
 		if err != nil {
 			return err
 		}
+		fleet.RedactGroups(ctx, st, gs)
 		if *asJSON {
 			return a.printJSON(gs)
 		}
@@ -71,9 +74,9 @@ func (a *app) groups(ctx context.Context, args []string) error {
 		for _, g := range gs {
 			var as []string
 			for _, x := range g.Assignments {
-				as = append(as, fmt.Sprintf("%s@%s (remediate %s)", x.Worklet, x.Version, x.Remediate))
+				as = append(as, fmt.Sprintf("%s@%s (remediate %s%s)", x.Worklet, x.Version, x.Remediate, formatParams(x.Params)))
 			}
-			fmt.Fprintf(tw, "%s\t%dh\t%d\t%s\n", g.Name, g.ScanInterval, g.Devices, strings.Join(as, ", "))
+			fmt.Fprintf(tw, "%s\t%dh\t%d\t%s\n", termSafe(g.Name), g.ScanInterval, g.Devices, termSafe(strings.Join(as, ", ")))
 		}
 		return tw.Flush()
 	case "add":
@@ -109,7 +112,8 @@ func (a *app) groups(ctx context.Context, args []string) error {
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(a.stdout, "assigned %s@%s to group %s (remediate %s)\n", got.Worklet, got.Version, pos[0], got.Remediate)
+		got.Params = fleet.RedactParams(ctx, st, got.Worklet, got.Version, got.Params)
+		fmt.Fprintf(a.stdout, "assigned %s@%s to group %s (remediate %s%s)\n", termSafe(got.Worklet), termSafe(got.Version), termSafe(pos[0]), termSafe(got.Remediate), termSafe(formatParams(got.Params)))
 		return nil
 	case "unassign":
 		if err := wantArgs(pos, 2, "groups unassign GROUP WORKLET"); err != nil {
@@ -127,6 +131,23 @@ func (a *app) groups(ctx context.Context, args []string) error {
 		return st.MoveDevice(ctx, d.ID, pos[1])
 	}
 	return errors.New("usage: amplatform " + groupsUsage)
+}
+
+// formatParams shows an assignment's (redacted) parameters, sorted.
+func formatParams(p map[string]any) string {
+	if len(p) == 0 {
+		return ""
+	}
+	keys := slices.Sorted(maps.Keys(p))
+	var b strings.Builder
+	for _, k := range keys {
+		v, _ := json.Marshal(p[k])
+		if s, ok := p[k].(string); ok {
+			v = []byte(s)
+		}
+		fmt.Fprintf(&b, ", %s=%s", k, v)
+	}
+	return b.String()
 }
 
 func (a *app) worklet(ctx context.Context, args []string) error {
@@ -165,7 +186,7 @@ func (a *app) worklet(ctx context.Context, args []string) error {
 		if err := st.AddWorklet(ctx, w); err != nil {
 			return err
 		}
-		fmt.Fprintf(a.stdout, "added %s %s@%s sha256 %s, signed\n", w.Kind, w.Name, w.Version, w.SHA256)
+		fmt.Fprintf(a.stdout, "added %s %s@%s sha256 %s, signed\n", termSafe(w.Kind), termSafe(w.Name), termSafe(w.Version), w.SHA256)
 		return nil
 	case "list":
 		if err := wantArgs(pos, 0, "worklet list [--json]"); err != nil {
@@ -189,7 +210,7 @@ func (a *app) worklet(ctx context.Context, args []string) error {
 		tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
 		fmt.Fprintln(tw, "NAME\tVERSION\tKIND\tSHA256\tADDED")
 		for _, w := range ws {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", w.Name, w.Version, w.Kind, w.SHA256, w.CreatedAt.Local().Format(time.DateTime))
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", termSafe(w.Name), termSafe(w.Version), termSafe(w.Kind), termSafe(w.SHA256), w.CreatedAt.Local().Format(time.DateTime))
 		}
 		return tw.Flush()
 	}

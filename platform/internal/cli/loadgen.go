@@ -3,6 +3,8 @@ package cli
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -118,7 +120,7 @@ func (a *app) loadgen(ctx context.Context, args []string) error {
 	fmt.Fprintf(a.stdout, "rate: %.0f check-ins/s\n", float64(len(all))/el.Seconds())
 	fmt.Fprintf(a.stdout, "latency: p50 %v  p90 %v  p99 %v  max %v\n", pct(0.50), pct(0.90), pct(0.99), pct(1))
 	if e := firstErr.Load(); e != nil {
-		fmt.Fprintf(a.stdout, "first error: %s\n", e)
+		fmt.Fprintf(a.stdout, "first error: %s\n", termSafe(e.(string)))
 	}
 	return nil
 }
@@ -162,7 +164,7 @@ func enrollAll(ctx context.Context, c *http.Client, base, key string, devs []sim
 				d := &devs[i]
 				d.uuid = uuid.NewString()
 				var r protocol.EnrollResponse
-				code, err := d.do(ctx, c, base+protocol.PathEnroll, protocol.EnrollRequest{AccessKey: key, DeviceUUID: d.uuid, Hostname: fmt.Sprintf("load-%06d", i)}, &r)
+				code, err := d.do(ctx, c, base+protocol.PathEnroll, signedEnrollment(key, d.uuid, fmt.Sprintf("load-%06d", i), time.Now()), &r)
 				if err == nil && (code != 200 || r.DeviceToken == "") {
 					err = fmt.Errorf("enroll: status %d", code)
 				}
@@ -177,6 +179,18 @@ func enrollAll(ctx context.Context, c *http.Client, base, key string, devs []sim
 	wg.Wait()
 	close(errs)
 	return <-errs
+}
+
+// signedEnrollment is an enrollment by a new device key (PROTOCOL.md,
+// Identity), as a simulated device makes it.
+func signedEnrollment(accessKey, id, hostname string, now time.Time) protocol.EnrollRequest {
+	pub, priv, _ := ed25519.GenerateKey(nil) // never fails with crypto/rand
+	at := now.UTC().Format(time.RFC3339)
+	return protocol.EnrollRequest{
+		AccessKey: accessKey, DeviceUUID: id, Hostname: hostname,
+		DeviceKey: base64.StdEncoding.EncodeToString(pub), Time: at,
+		Signature: base64.StdEncoding.EncodeToString(ed25519.Sign(priv, protocol.EnrollMessage(id, at))),
+	}
 }
 
 func (d *simDevice) checkin(ctx context.Context, c *http.Client, base string) (protocol.CheckinResponse, error) {

@@ -30,6 +30,8 @@ func (a *app) serve(ctx context.Context, args []string) error {
 	interval := fs.Duration("checkin-interval", server.DefaultCheckinInterval, "check-in interval handed to agents")
 	timeout := fs.Duration("command-timeout", server.DefaultCommandTimeout, "re-offer a command when its result has not come back after this")
 	flush := fs.Duration("flush-interval", server.DefaultFlushInterval, "how often check-in state (last seen, uptime, version, tz) is written, in one batch")
+	maxScan := fs.Int64("max-scan-size", server.DefaultMaxScanBytes, "largest scan upload accepted, in bytes (larger is 413)")
+	maxScans := fs.Int("max-scans", server.DefaultMaxScans, "scan uploads received at once, from all devices (one per device); more are 429 with Retry-After")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 	pos, err := parse(fs, args)
 	if err != nil {
@@ -44,6 +46,9 @@ func (a *app) serve(ctx context.Context, args []string) error {
 	useTLS := *certFile != ""
 	if !useTLS && !isLoopback(*listen) {
 		return fmt.Errorf("refusing plain HTTP on %s: it is not a loopback address; give --tls-cert and --tls-key", *listen)
+	}
+	if *maxScan < 1<<10 || *maxScans < 1 {
+		return errors.New("--max-scan-size must be at least 1024 bytes and --max-scans at least 1")
 	}
 	if *interval < time.Second {
 		return fmt.Errorf("--checkin-interval %v: want at least 1s", *interval)
@@ -81,7 +86,8 @@ func (a *app) serve(ctx context.Context, args []string) error {
 			return err
 		}
 	}
-	srv, err := server.New(ctx, server.Config{Store: st, Logger: log, CheckinInterval: *interval, CommandTimeout: *timeout, FlushInterval: *flush, SigningKey: signing})
+	srv, err := server.New(ctx, server.Config{Store: st, Logger: log, CheckinInterval: *interval, CommandTimeout: *timeout, FlushInterval: *flush, SigningKey: signing,
+		MaxScanBytes: *maxScan, MaxScans: *maxScans})
 	if err != nil {
 		return err
 	}

@@ -121,6 +121,9 @@ type manifest struct {
 	Name    string `toml:"name"`
 	Version string `toml:"version"`
 	Module  string `toml:"module"`
+	Params  map[string]struct {
+		Secret bool `toml:"secret"`
+	} `toml:"params"`
 }
 
 var (
@@ -261,6 +264,58 @@ func NewToken() string {
 func HashToken(tok string) string {
 	sum := sha256.Sum256([]byte(tok))
 	return hex.EncodeToString(sum[:])
+}
+
+// Redacted is shown instead of a secret parameter's value: the platform
+// hands secret values to agents (in the check-in answer) and to nobody
+// else, not to its command line nor to GET requests of its admin API.
+const Redacted = "(secret)"
+
+// SecretParams returns the parameters a manifest declares secret = true.
+func SecretParams(manifestText string) (map[string]bool, error) {
+	m, err := parseManifest([]byte(manifestText))
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]bool{}
+	for k, p := range m.Params {
+		if p.Secret {
+			out[k] = true
+		}
+	}
+	return out, nil
+}
+
+// RedactParams returns a copy of an assignment's params of worklet
+// name@version in which each secret parameter's value is Redacted. When
+// the manifest cannot be read every value is redacted: a value is shown
+// only when it is known not to be secret.
+func RedactParams(ctx context.Context, st store.Store, name, version string, params map[string]any) map[string]any {
+	if len(params) == 0 {
+		return params
+	}
+	var secret map[string]bool
+	text, err := st.WorkletManifest(ctx, name, version)
+	if err == nil {
+		secret, err = SecretParams(text)
+	}
+	out := make(map[string]any, len(params))
+	for k, v := range params {
+		if err != nil || secret[k] {
+			v = Redacted
+		}
+		out[k] = v
+	}
+	return out
+}
+
+// RedactGroups redacts the secret parameters of every group's assignments.
+func RedactGroups(ctx context.Context, st store.Store, gs []store.Group) {
+	for i := range gs {
+		for j, a := range gs[i].Assignments {
+			gs[i].Assignments[j].Params = RedactParams(ctx, st, a.Worklet, a.Version, a.Params)
+		}
+	}
 }
 
 // ResultsLimit is how many recent commands `results` shows.

@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/google/uuid"
+
 	"github.com/amagent/amagent/agent/bundle"
 	"github.com/amagent/amagent/platform/internal/fleet"
 	"github.com/amagent/amagent/platform/internal/store"
@@ -45,6 +47,7 @@ func (s *Server) adminRoutes(mux *http.ServeMux) {
 	mux.Handle("/api/devices/{device}/commands", a(methods{http.MethodPost: s.apiQueue}))
 	mux.Handle("/api/devices/{device}/results", a(methods{http.MethodGet: s.apiResults}))
 	mux.Handle("/api/devices/{device}/group", a(methods{http.MethodPut: s.apiMove}))
+	mux.Handle("/api/devices/{device}/reset", a(methods{http.MethodPost: s.apiReset}))
 	mux.Handle("/api/groups", a(methods{http.MethodGet: s.apiGroups, http.MethodPost: s.apiAddGroup}))
 	mux.Handle("/api/groups/{group}", a(methods{http.MethodPut: s.apiSetInterval}))
 	mux.Handle("/api/groups/{group}/assignments", a(methods{http.MethodPost: s.apiAssign}))
@@ -145,12 +148,40 @@ func (s *Server) apiMove(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]string{"status": "moved"})
 }
 
+// ResetResponse answers POST /api/devices/{uuid}/reset.
+type ResetResponse struct {
+	Status string `json:"status"`
+	UUID   string `json:"uuid"`
+}
+
+// apiReset releases a device's key binding (a reinstalled machine that
+// keeps its UUID). Only a UUID names the device: hostnames are chosen by
+// devices.
+func (s *Server) apiReset(w http.ResponseWriter, r *http.Request) {
+	ref := r.PathValue("device")
+	if _, err := uuid.Parse(ref); err != nil {
+		writeError(w, http.StatusBadRequest, "reset names a device by its UUID, not by hostname")
+		return
+	}
+	d, ok := s.findDevice(w, r)
+	if !ok {
+		return
+	}
+	if err := s.st.ResetDevice(r.Context(), d.ID); err != nil {
+		s.dbError(w, r, err)
+		return
+	}
+	s.log.Warn("device key binding released", "device_uuid", d.UUID, "device_id", d.ID)
+	writeJSON(w, http.StatusOK, ResetResponse{Status: "reset", UUID: d.UUID})
+}
+
 func (s *Server) apiGroups(w http.ResponseWriter, r *http.Request) {
 	gs, err := s.st.Groups(r.Context())
 	if err != nil {
 		s.dbError(w, r, err)
 		return
 	}
+	fleet.RedactGroups(r.Context(), s.st, gs)
 	writeJSON(w, http.StatusOK, gs)
 }
 
@@ -207,6 +238,8 @@ func (s *Server) apiAssign(w http.ResponseWriter, r *http.Request) {
 		s.dbError(w, r, err)
 		return
 	}
+	// Secret parameters are write-only.
+	a.Params = fleet.RedactParams(r.Context(), s.st, a.Worklet, a.Version, a.Params)
 	writeJSON(w, http.StatusOK, a)
 }
 

@@ -1,8 +1,11 @@
 package server
 
 import (
+	"bytes"
+	"crypto/ed25519"
 	"crypto/sha256"
 	"crypto/subtle"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -15,6 +18,7 @@ import (
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 
@@ -24,6 +28,10 @@ import (
 )
 
 func (s *Server) enroll(w http.ResponseWriter, r *http.Request) {
+	now := s.cfg.Now()
+	// The platform's clock travels with every answer, so that a device
+	// whose clock is off can sign again with it (PROTOCOL.md, Identity).
+	w.Header().Set("Date", now.UTC().Format(http.TimeFormat))
 	var req protocol.EnrollRequest
 	if !decode(w, r, maxEnrollBody, &req) {
 		return
@@ -42,10 +50,30 @@ func (s *Server) enroll(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
+	pub, signedAt, status, msg := verifyEnrollment(req, now)
+	if status != 0 {
+		s.log.Warn("enrollment refused", "remote", r.RemoteAddr, "device_uuid", id.String(), "status", status, "reason", msg)
+		writeError(w, status, msg)
+		return
+	}
 	tok := fleet.NewToken()
 	hash := sha256.Sum256([]byte(tok))
-	devID, err := s.st.Enroll(r.Context(), id.String(), req.Hostname, hex.EncodeToString(hash[:]), s.cfg.Now())
-	if err != nil {
+	devID, err := s.st.Enroll(r.Context(), store.Enrollment{
+		UUID: id.String(), Hostname: req.Hostname, TokenHash: hex.EncodeToString(hash[:]),
+		DeviceKey: base64.StdEncoding.EncodeToString(pub),
+		SignedAt:  req.Time, Expires: signedAt.Add(2 * enrollMaxSkew),
+	}, now)
+	switch {
+	case errors.Is(err, store.ErrKeyMismatch):
+		s.log.Warn("enrollment refused: the device is bound to another key", "remote", r.RemoteAddr, "device_uuid", id.String())
+		writeError(w, http.StatusConflict, fmt.Sprintf("device %s is bound to another device key; nothing was changed "+
+			"(if this machine was reinstalled, an admin can release the binding: amplatform devices reset %s)", id, id))
+		return
+	case errors.Is(err, store.ErrReplay):
+		s.log.Warn("enrollment refused: replayed", "remote", r.RemoteAddr, "device_uuid", id.String())
+		writeError(w, http.StatusUnauthorized, "this signed enrollment (device_uuid, time) was already used: sign again with a new time")
+		return
+	case err != nil:
 		s.dbError(w, r, err)
 		return
 	}
@@ -53,13 +81,54 @@ func (s *Server) enroll(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, protocol.EnrollResponse{DeviceToken: tok})
 }
 
+const enrollMaxSkew = protocol.EnrollMaxSkew * time.Second
+
+// verifyEnrollment checks an enrollment's device key, time and signature.
+// On failure it returns the status and the reason to answer.
+func verifyEnrollment(req protocol.EnrollRequest, now time.Time) (ed25519.PublicKey, time.Time, int, string) {
+	if req.DeviceKey == "" {
+		return nil, time.Time{}, http.StatusBadRequest, "device_key is missing: an enrollment carries the device's ed25519 public key (base64), its time and its signature (PROTOCOL.md, Identity)"
+	}
+	key, err := base64.StdEncoding.DecodeString(req.DeviceKey)
+	if err != nil || len(key) != ed25519.PublicKeySize {
+		return nil, time.Time{}, http.StatusBadRequest, fmt.Sprintf("device_key must be the standard base64 of a %d-byte ed25519 public key", ed25519.PublicKeySize)
+	}
+	if req.Time == "" {
+		return nil, time.Time{}, http.StatusBadRequest, "time is missing: the RFC 3339 time the enrollment was signed at"
+	}
+	at, err := time.Parse(time.RFC3339, req.Time)
+	if err != nil {
+		return nil, time.Time{}, http.StatusBadRequest, "time must be an RFC 3339 time, e.g. 2026-11-25T12:00:00Z"
+	}
+	if req.Signature == "" {
+		return nil, time.Time{}, http.StatusBadRequest, "signature is missing: the device key's ed25519 signature over amagent-enroll-v1\\n<uuid>\\n<time>"
+	}
+	sig, err := base64.StdEncoding.DecodeString(req.Signature)
+	if err != nil || len(sig) != ed25519.SignatureSize {
+		return nil, time.Time{}, http.StatusBadRequest, fmt.Sprintf("signature must be the standard base64 of a %d-byte ed25519 signature", ed25519.SignatureSize)
+	}
+	if d := now.Sub(at); d > enrollMaxSkew || d < -enrollMaxSkew {
+		return nil, time.Time{}, http.StatusUnauthorized, fmt.Sprintf("time is off: the enrollment was signed at %s, %s from the platform's clock (%s, see the Date header), more than the %s allowed; sign again with the platform's time",
+			req.Time, d.Abs().Round(time.Second), now.UTC().Format(time.RFC3339), enrollMaxSkew)
+	}
+	if !ed25519.Verify(key, protocol.EnrollMessage(req.DeviceUUID, req.Time), sig) {
+		return nil, time.Time{}, http.StatusUnauthorized, "signature does not verify with device_key over amagent-enroll-v1\\n<device_uuid>\\n<time>"
+	}
+	return key, at, 0, ""
+}
+
 func validHostname(h string) error {
 	if h == "" || len(h) > 253 {
 		return errors.New("hostname must be 1 to 253 characters")
 	}
+	if !utf8.ValidString(h) {
+		return errors.New("hostname is not UTF-8")
+	}
 	for _, c := range h {
-		if unicode.IsControl(c) || unicode.IsSpace(c) {
-			return errors.New("hostname contains spaces or control characters")
+		// Graphic excludes controls, C1 controls and format characters
+		// such as bidi overrides: a hostname is shown to operators.
+		if !unicode.IsGraphic(c) || unicode.IsSpace(c) {
+			return errors.New("hostname contains spaces, control or format characters")
 		}
 	}
 	return nil
@@ -165,7 +234,7 @@ func (s *Server) checkin(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "tz must be a UTC offset like -0500 or +0530 (URL-encode the +)")
 		return
 	}
-	if len(c.AgentVersion) > 64 || strings.ContainsFunc(c.AgentVersion, unicode.IsControl) {
+	if len(c.AgentVersion) > 64 || !utf8.ValidString(c.AgentVersion) || strings.ContainsFunc(c.AgentVersion, func(r rune) bool { return !unicode.IsGraphic(r) }) {
 		writeError(w, http.StatusBadRequest, "ver must be at most 64 printable characters")
 		return
 	}
@@ -270,12 +339,11 @@ func (s *Server) result(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]string{"status": "stored"})
 }
 
-// scanIn mirrors protocol.ScanReport but accepts an empty started_at.
+// scanIn is the part of a scan report the platform reads (the report is
+// stored whole); the scan document itself is skipped, not copied.
 type scanIn struct {
-	ScanID    string                   `json:"scan_id"`
-	StartedAt string                   `json:"started_at"`
-	Scan      json.RawMessage          `json:"scan"`
-	Results   []protocol.WorkletResult `json:"results"`
+	ScanID  string                   `json:"scan_id"`
+	Results []protocol.WorkletResult `json:"results"`
 }
 
 // Summarize counts a scan's outcomes, taking the last evaluation of each
@@ -311,17 +379,31 @@ func (s *Server) scan(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, maxScanBody)
-	body, err := io.ReadAll(r.Body)
-	if err != nil {
+	// One upload per device (and MaxScans in all) is read at a time; a
+	// refused one is answered before a byte of its body is read.
+	release, reason, ok := s.scans.acquire(devID)
+	if !ok {
+		w.Header().Set("Retry-After", scanRetryAfter)
+		writeError(w, http.StatusTooManyRequests, reason)
+		return
+	}
+	defer release()
+	if s.scanReceiving != nil {
+		s.scanReceiving(devID)
+	}
+	limit := s.cfg.MaxScanBytes
+	r.Body = http.MaxBytesReader(w, r.Body, limit)
+	buf := bytes.NewBuffer(make([]byte, 0, min(max(r.ContentLength, 0), limit)+bytes.MinRead))
+	if _, err := buf.ReadFrom(r.Body); err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("scan is larger than %d bytes", maxScanBody))
+			writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("scan is larger than %d bytes", limit))
 			return
 		}
 		writeError(w, http.StatusBadRequest, "reading the scan failed")
 		return
 	}
+	body := buf.Bytes()
 	var in scanIn
 	if err := json.Unmarshal(body, &in); err != nil {
 		writeError(w, http.StatusBadRequest, "malformed scan report: "+err.Error())

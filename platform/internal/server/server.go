@@ -31,13 +31,21 @@ const (
 	DefaultFlushInterval   = time.Second
 )
 
-// Body size limits per endpoint.
+// Body size limits per endpoint; a scan's is Config.MaxScanBytes.
 const (
 	maxEnrollBody  = 4 << 10
 	maxCheckinBody = 4 << 10
 	maxResultBody  = 4 << 20
-	maxScanBody    = 16 << 20
 	maxAdminBody   = 32 << 20
+)
+
+// Scan upload defaults.
+const (
+	DefaultMaxScanBytes = 16 << 20
+	DefaultMaxScans     = 8
+	// scanRetryAfter is the Retry-After (seconds) of a scan refused
+	// because another one is being received.
+	scanRetryAfter = "30"
 )
 
 // Config configures a Server. Zero values mean the documented defaults.
@@ -54,6 +62,12 @@ type Config struct {
 	// SigningKey signs bundles added through the admin API; without it
 	// POST /api/worklets is refused.
 	SigningKey ed25519.PrivateKey
+	// MaxScanBytes caps a scan upload (default 16 MiB); larger is 413.
+	MaxScanBytes int64
+	// MaxScans is how many scan uploads this server receives at once,
+	// from all devices (default 8); each device has at most one at a time.
+	// Beyond either, a scan is answered 429 with Retry-After, unread.
+	MaxScans int
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 }
@@ -78,6 +92,37 @@ type Server struct {
 
 	pendMu  sync.Mutex
 	pending map[int64]store.Checkin
+
+	scans scanGate
+	// scanReceiving, when set (tests), is called once a scan upload holds
+	// its slot, before its body is read.
+	scanReceiving func(deviceID int64)
+}
+
+// scanGate admits at most one scan upload per device and max in all.
+type scanGate struct {
+	mu   sync.Mutex
+	busy map[int64]bool
+	max  int
+}
+
+// acquire takes the device's slot; ok is false (and nothing is taken)
+// when the device or the server is busy, with the reason.
+func (g *scanGate) acquire(dev int64) (release func(), reason string, ok bool) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	switch {
+	case g.busy[dev]:
+		return nil, "a scan from this device is already being received: retry after it", false
+	case len(g.busy) >= g.max:
+		return nil, fmt.Sprintf("the platform is receiving %d scans already: retry later", g.max), false
+	}
+	g.busy[dev] = true
+	return func() {
+		g.mu.Lock()
+		delete(g.busy, dev)
+		g.mu.Unlock()
+	}, "", true
 }
 
 type groupEntry struct {
@@ -106,11 +151,18 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.MaxScanBytes <= 0 {
+		cfg.MaxScanBytes = DefaultMaxScanBytes
+	}
+	if cfg.MaxScans <= 0 {
+		cfg.MaxScans = DefaultMaxScans
+	}
 	s := &Server{
 		cfg: cfg, st: cfg.Store, log: cfg.Logger,
 		groupCfg: map[int64]groupEntry{},
 		bundles:  map[string][]byte{},
 		pending:  map[int64]store.Checkin{},
+		scans:    scanGate{busy: map[int64]bool{}, max: cfg.MaxScans},
 	}
 	if err := s.loadSecrets(ctx); err != nil {
 		return nil, err
@@ -219,7 +271,11 @@ func (m methods) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) recoverer(h http.Handler) http.Handler {
+	outer := max(s.cfg.MaxScanBytes, maxAdminBody)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// Every body is capped; each endpoint caps its own tighter.
+		r.Body = http.MaxBytesReader(w, r.Body, outer)
+		w.Header().Set("X-Content-Type-Options", "nosniff")
 		defer func() {
 			if v := recover(); v != nil {
 				if v == http.ErrAbortHandler {
@@ -279,6 +335,8 @@ func (s *Server) dbError(w http.ResponseWriter, r *http.Request, err error) {
 	case errors.Is(err, store.ErrNotFound):
 		writeError(w, http.StatusNotFound, err.Error())
 	case errors.Is(err, store.ErrExists), errors.Is(err, store.ErrAlreadyDone):
+		writeError(w, http.StatusConflict, err.Error())
+	case errors.Is(err, store.ErrKeyMismatch):
 		writeError(w, http.StatusConflict, err.Error())
 	case errors.Is(err, store.ErrAmbiguous):
 		writeError(w, http.StatusBadRequest, err.Error())

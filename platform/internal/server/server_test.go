@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/ed25519"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -115,12 +116,33 @@ func call(t *testing.T, method, u string, hdr map[string]string, body any) (int,
 // device is a minimal protocol client.
 type device struct {
 	uuid, token, host string
+	key               ed25519.PrivateKey
+}
+
+// newKey returns a fresh device key.
+func newKey(t *testing.T) ed25519.PrivateKey {
+	t.Helper()
+	_, k, err := ed25519.GenerateKey(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+// signedEnroll is an enrollment of id signed by key at the given time.
+func signedEnroll(key ed25519.PrivateKey, id, host string, at time.Time) protocol.EnrollRequest {
+	ts := at.UTC().Format(time.RFC3339)
+	return protocol.EnrollRequest{
+		AccessKey: testAccessKey, DeviceUUID: id, Hostname: host,
+		DeviceKey: base64.StdEncoding.EncodeToString(key.Public().(ed25519.PublicKey)),
+		Time:      ts, Signature: base64.StdEncoding.EncodeToString(ed25519.Sign(key, protocol.EnrollMessage(id, ts))),
+	}
 }
 
 func (e *env) enroll(t *testing.T, host string) *device {
 	t.Helper()
-	d := &device{uuid: uuid.NewString(), host: host}
-	code, body := call(t, "POST", e.url[0]+protocol.PathEnroll, nil, protocol.EnrollRequest{AccessKey: testAccessKey, DeviceUUID: d.uuid, Hostname: host})
+	d := &device{uuid: uuid.NewString(), host: host, key: newKey(t)}
+	code, body := call(t, "POST", e.url[0]+protocol.PathEnroll, nil, signedEnroll(d.key, d.uuid, host, e.clock.Now()))
 	if code != 200 {
 		t.Fatalf("enroll: %d %s", code, body)
 	}
@@ -168,17 +190,39 @@ func (e *env) queue(t *testing.T, dev, command string, params ...string) int64 {
 func TestEnroll(t *testing.T) {
 	e := newSQLiteEnv(t)
 	good := uuid.NewString()
+	key := newKey(t)
+	now := e.clock.Now()
+	ok := signedEnroll(key, good, "h", now)
+	with := func(f func(r *protocol.EnrollRequest)) protocol.EnrollRequest {
+		r := signedEnroll(key, good, "h", now)
+		f(&r)
+		return r
+	}
 	tests := []struct {
 		name string
 		body any
 		want int
 	}{
-		{"ok", protocol.EnrollRequest{AccessKey: testAccessKey, DeviceUUID: good, Hostname: "h"}, 200},
-		{"wrong key", protocol.EnrollRequest{AccessKey: "nope", DeviceUUID: good, Hostname: "h"}, 401},
-		{"empty key", protocol.EnrollRequest{DeviceUUID: good, Hostname: "h"}, 401},
-		{"bad uuid", protocol.EnrollRequest{AccessKey: testAccessKey, DeviceUUID: "x", Hostname: "h"}, 400},
-		{"no hostname", protocol.EnrollRequest{AccessKey: testAccessKey, DeviceUUID: good}, 400},
-		{"hostname with space", protocol.EnrollRequest{AccessKey: testAccessKey, DeviceUUID: good, Hostname: "a b"}, 400},
+		{"ok", ok, 200},
+		{"again, signed later: token rotation", signedEnroll(key, good, "h", now.Add(time.Second)), 200},
+		{"wrong key", with(func(r *protocol.EnrollRequest) { r.AccessKey = "nope" }), 401},
+		{"empty key", with(func(r *protocol.EnrollRequest) { r.AccessKey = "" }), 401},
+		{"bad uuid", with(func(r *protocol.EnrollRequest) { r.DeviceUUID = "x" }), 400},
+		{"no hostname", with(func(r *protocol.EnrollRequest) { r.Hostname = "" }), 400},
+		{"hostname with space", with(func(r *protocol.EnrollRequest) { r.Hostname = "a b" }), 400},
+		{"hostname with escape", with(func(r *protocol.EnrollRequest) { r.Hostname = "a\x1b[2Jb" }), 400},
+		{"hostname with bidi override", with(func(r *protocol.EnrollRequest) { r.Hostname = "evil\u202egnp" }), 400},
+		{"hostname with C1 control", with(func(r *protocol.EnrollRequest) { r.Hostname = "a\u009bb" }), 400},
+		{"no device key", protocol.EnrollRequest{AccessKey: testAccessKey, DeviceUUID: good, Hostname: "h"}, 400},
+		{"device key not base64", with(func(r *protocol.EnrollRequest) { r.DeviceKey = "!!" }), 400},
+		{"device key too short", with(func(r *protocol.EnrollRequest) { r.DeviceKey = "AAAA" }), 400},
+		{"no time", with(func(r *protocol.EnrollRequest) { r.Time = "" }), 400},
+		{"time not RFC 3339", with(func(r *protocol.EnrollRequest) { r.Time = "yesterday" }), 400},
+		{"no signature", with(func(r *protocol.EnrollRequest) { r.Signature = "" }), 400},
+		{"signature not base64", with(func(r *protocol.EnrollRequest) { r.Signature = "%%" }), 400},
+		{"signature by another key", signedEnroll(newKey(t), good, "h", now.Add(2*time.Second)), 409},
+		{"signature over another uuid", with(func(r *protocol.EnrollRequest) { r.DeviceUUID = uuid.NewString() }), 401},
+		{"signature does not cover the time", with(func(r *protocol.EnrollRequest) { r.Time = now.Add(3 * time.Second).Format(time.RFC3339) }), 401},
 		{"malformed json", `{"access_key": `, 400},
 		{"not an object", `[1,2]`, 400},
 		{"trailing data", `{} {}`, 400},

@@ -99,6 +99,19 @@ var migrations = [][]string{
 			params TEXT NOT NULL,
 			PRIMARY KEY (group_id, worklet))`,
 	},
+	// Device keys (PROTOCOL.md, Identity): the first signed enrollment of a
+	// UUID binds its key; '' is unbound (devices enrolled before this
+	// migration bind on their next enrollment). enroll_replays remembers
+	// the signed times accepted within the skew window.
+	2: {
+		`ALTER TABLE devices ADD COLUMN device_key TEXT NOT NULL DEFAULT ''`,
+		`CREATE TABLE enroll_replays (
+			device_uuid TEXT NOT NULL,
+			signed_at TEXT NOT NULL,
+			expires_at BIGINT NOT NULL,
+			PRIMARY KEY (device_uuid, signed_at))`,
+		`CREATE INDEX enroll_replays_expiry ON enroll_replays (expires_at)`,
+	},
 }
 
 // sqlStore implements Store on database/sql for both dialects. On SQLite, w
@@ -254,16 +267,57 @@ func (s *sqlStore) InitSetting(ctx context.Context, key, value string) (bool, er
 	return n == 1, err
 }
 
-func (s *sqlStore) Enroll(ctx context.Context, id, hostname, tokenHash string, now time.Time) (int64, error) {
-	var devID int64
-	err := s.w.QueryRowContext(ctx, s.q(`INSERT INTO devices (uuid, hostname, token_hash, group_id, first_seen)
-		VALUES (?, ?, ?, (SELECT id FROM device_groups WHERE name = 'default'), ?)
-		ON CONFLICT (uuid) DO UPDATE SET hostname = excluded.hostname, token_hash = excluded.token_hash
-		RETURNING id`), id, hostname, tokenHash, ms(now)).Scan(&devID)
+func (s *sqlStore) Enroll(ctx context.Context, e Enrollment, now time.Time) (int64, error) {
+	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
-		return 0, fmt.Errorf("enroll %s: %w", id, err)
+		return 0, fmt.Errorf("enroll %s: %w", e.UUID, err)
+	}
+	defer tx.Rollback()
+	if e.SignedAt != "" {
+		if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM enroll_replays WHERE expires_at < ?`), ms(now)); err != nil {
+			return 0, fmt.Errorf("enroll %s: %w", e.UUID, err)
+		}
+		res, err := tx.ExecContext(ctx, s.q(`INSERT INTO enroll_replays (device_uuid, signed_at, expires_at) VALUES (?, ?, ?)
+			ON CONFLICT (device_uuid, signed_at) DO NOTHING`), e.UUID, e.SignedAt, ms(e.Expires))
+		if err != nil {
+			return 0, fmt.Errorf("enroll %s: %w", e.UUID, err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return 0, fmt.Errorf("enroll %s signed at %s: %w", e.UUID, e.SignedAt, ErrReplay)
+		}
+	}
+	// One statement binds the key of a new or unbound device, or rotates
+	// the token of a device enrolling with its bound key; a device bound to
+	// another key is left alone (no row comes back). On PostgreSQL the
+	// upsert re-checks the condition against the latest committed row, so
+	// two replicas binding one UUID at once bind it once.
+	var devID int64
+	err = tx.QueryRowContext(ctx, s.q(`INSERT INTO devices (uuid, hostname, token_hash, device_key, group_id, first_seen)
+		VALUES (?, ?, ?, ?, (SELECT id FROM device_groups WHERE name = 'default'), ?)
+		ON CONFLICT (uuid) DO UPDATE SET hostname = excluded.hostname, token_hash = excluded.token_hash, device_key = excluded.device_key
+		WHERE devices.device_key = '' OR devices.device_key = excluded.device_key
+		RETURNING id`), e.UUID, e.Hostname, e.TokenHash, e.DeviceKey, ms(now)).Scan(&devID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, fmt.Errorf("device %s: %w", e.UUID, ErrKeyMismatch)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("enroll %s: %w", e.UUID, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, fmt.Errorf("enroll %s: %w", e.UUID, err)
 	}
 	return devID, nil
+}
+
+func (s *sqlStore) ResetDevice(ctx context.Context, deviceID int64) error {
+	res, err := s.w.ExecContext(ctx, s.q(`UPDATE devices SET device_key = '', token_hash = '' WHERE id = ?`), deviceID)
+	if err != nil {
+		return fmt.Errorf("reset device %d: %w", deviceID, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("device %d: %w", deviceID, ErrNotFound)
+	}
+	return nil
 }
 
 func (s *sqlStore) RegisterDevices(ctx context.Context, devs []NewDevice, now time.Time) error {
@@ -428,12 +482,12 @@ func (s *sqlStore) SaveScan(ctx context.Context, deviceID int64, scanID string, 
 	return tx.Commit()
 }
 
-const deviceColumns = `d.id, d.uuid, d.hostname, g.name, d.agent_version, d.uptime, d.tz, d.first_seen, d.last_seen, d.last_scan, d.compliant, d.non_compliant, d.errors`
+const deviceColumns = `d.id, d.uuid, d.hostname, d.device_key, g.name, d.agent_version, d.uptime, d.tz, d.first_seen, d.last_seen, d.last_scan, d.compliant, d.non_compliant, d.errors`
 
 func scanDevice(row interface{ Scan(...any) error }) (Device, error) {
 	var d Device
 	var first, last, scan int64
-	err := row.Scan(&d.ID, &d.UUID, &d.Hostname, &d.Group, &d.AgentVersion, &d.Uptime, &d.TZ, &first, &last, &scan,
+	err := row.Scan(&d.ID, &d.UUID, &d.Hostname, &d.DeviceKey, &d.Group, &d.AgentVersion, &d.Uptime, &d.TZ, &first, &last, &scan,
 		&d.Summary.Compliant, &d.Summary.NonCompliant, &d.Summary.Error)
 	d.FirstSeen, d.LastSeen, d.LastScan = fromMS(first), fromMS(last), fromMS(scan)
 	return d, err
@@ -772,6 +826,18 @@ func (s *sqlStore) Worklets(ctx context.Context) ([]Worklet, error) {
 		out = append(out, w)
 	}
 	return out, rows.Err()
+}
+
+func (s *sqlStore) WorkletManifest(ctx context.Context, name, version string) (string, error) {
+	var m string
+	err := s.r.QueryRowContext(ctx, s.q(`SELECT manifest FROM worklets WHERE name = ? AND version = ?`), name, version).Scan(&m)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", fmt.Errorf("worklet %s %s: %w", name, version, ErrNotFound)
+	}
+	if err != nil {
+		return "", fmt.Errorf("worklet %s %s: %w", name, version, err)
+	}
+	return m, nil
 }
 
 func (s *sqlStore) Worklet(ctx context.Context, name, version string) (Worklet, error) {

@@ -23,6 +23,10 @@ var (
 	ErrExists      = errors.New("already exists")
 	ErrAlreadyDone = errors.New("command already has a result")
 	ErrAmbiguous   = errors.New("ambiguous")
+	// ErrKeyMismatch: the UUID is bound to another device key.
+	ErrKeyMismatch = errors.New("device is bound to another device key")
+	// ErrReplay: this signed enrollment was already used.
+	ErrReplay = errors.New("signed enrollment already used")
 )
 
 // MaxOffers is how many times a command is handed out without a result
@@ -43,9 +47,11 @@ const (
 
 // Device is one enrolled device as shown to operators.
 type Device struct {
-	ID           int64     `json:"id"`
-	UUID         string    `json:"uuid"`
-	Hostname     string    `json:"hostname"`
+	ID       int64  `json:"id"`
+	UUID     string `json:"uuid"`
+	Hostname string `json:"hostname"`
+	// DeviceKey is the bound ed25519 public key (base64), "" when unbound.
+	DeviceKey    string    `json:"device_key"`
 	Group        string    `json:"group"`
 	AgentVersion string    `json:"agent_version"`
 	Uptime       int64     `json:"uptime"`
@@ -68,6 +74,19 @@ type DeviceAuth struct {
 	ID        int64
 	TokenHash string
 	GroupID   int64
+}
+
+// Enrollment is one verified enrollment request.
+type Enrollment struct {
+	UUID, Hostname, TokenHash string
+	// DeviceKey is the device's ed25519 public key (base64). The first
+	// enrollment of a UUID binds it; later ones must carry the same key.
+	DeviceKey string
+	// SignedAt is the signed time exactly as sent; with Expires (when the
+	// platform would refuse that time anyway) it is remembered so that the
+	// same signed request is accepted once. "" skips the check.
+	SignedAt string
+	Expires  time.Time
 }
 
 // NewDevice is a device registered in bulk (load generation).
@@ -162,9 +181,15 @@ type Store interface {
 	// InitSetting stores value unless key is set, and reports whether it did.
 	InitSetting(ctx context.Context, key, value string) (bool, error)
 
-	// Enroll creates the device or, when the UUID is known, replaces its
-	// token and hostname. New devices join the default group.
-	Enroll(ctx context.Context, uuid, hostname, tokenHash string, now time.Time) (int64, error)
+	// Enroll creates the device, binding its key, or, when the UUID is
+	// known and unbound or bound to the same key, replaces its token and
+	// hostname (binding the key). A UUID bound to another key is
+	// ErrKeyMismatch and changes nothing; a SignedAt already used is
+	// ErrReplay. New devices join the default group.
+	Enroll(ctx context.Context, e Enrollment, now time.Time) (int64, error)
+	// ResetDevice releases a device's key binding and revokes its token:
+	// the next enrollment of its UUID binds a new key.
+	ResetDevice(ctx context.Context, deviceID int64) error
 	// RegisterDevices enrolls many devices at once (load generation).
 	RegisterDevices(ctx context.Context, devs []NewDevice, now time.Time) error
 	// DeviceAuth looks a device up by UUID.
@@ -215,6 +240,8 @@ type Store interface {
 	AddWorklet(ctx context.Context, w Worklet) error
 	// Worklets lists bundles without their module bytes.
 	Worklets(ctx context.Context) ([]Worklet, error)
+	// WorkletManifest returns one bundle's manifest text.
+	WorkletManifest(ctx context.Context, name, version string) (string, error)
 	// Worklet returns one bundle with its manifest and module.
 	Worklet(ctx context.Context, name, version string) (Worklet, error)
 }

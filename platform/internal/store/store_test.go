@@ -1,9 +1,12 @@
 package store
 
 import (
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -38,6 +41,8 @@ func runSuite(t *testing.T, open func(t *testing.T) []Store) {
 		{"check-ins and scans", testCheckinsScans},
 		{"groups and worklets", testGroupsWorklets},
 		{"bulk register", testRegister},
+		{"device key binding", testKeyBinding},
+		{"one key wins a concurrent first enrollment", testKeyBindingRace},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.run(t, open(t)) })
@@ -49,7 +54,7 @@ var t0 = time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
 func enroll(t *testing.T, s Store, host string) (int64, string) {
 	t.Helper()
 	id := uuid.NewString()
-	dev, err := s.Enroll(t.Context(), id, host, "hash-"+id, t0)
+	dev, err := s.Enroll(t.Context(), Enrollment{UUID: id, Hostname: host, TokenHash: "hash-" + id}, t0)
 	if err != nil {
 		t.Fatalf("Enroll: %v", err)
 	}
@@ -64,7 +69,7 @@ func testEnroll(t *testing.T, ss []Store) {
 		t.Fatalf("DeviceAuth = %+v, %v", a, err)
 	}
 	// Enrolling again keeps the id and replaces the token.
-	id2, err := s.Enroll(ctx, u, "web1-renamed", "new", t0)
+	id2, err := s.Enroll(ctx, Enrollment{UUID: u, Hostname: "web1-renamed", TokenHash: "new"}, t0)
 	if err != nil || id2 != id {
 		t.Fatalf("re-enroll = %d, %v; want %d", id2, err, id)
 	}
@@ -387,5 +392,136 @@ func testRegister(t *testing.T, ss []Store) {
 	list, _ := s.Devices(ctx)
 	if len(list) != len(devs) {
 		t.Fatalf("%d devices, want %d", len(list), len(devs))
+	}
+}
+
+func testKeyBinding(t *testing.T, ss []Store) {
+	s, ctx := ss[0], t.Context()
+	u := uuid.NewString()
+	en := func(key, tok, signed string) (int64, error) {
+		return s.Enroll(ctx, Enrollment{UUID: u, Hostname: "h", TokenHash: tok, DeviceKey: key, SignedAt: signed, Expires: t0.Add(10 * time.Minute)}, t0)
+	}
+	id, err := en("key-a", "tok-1", "2026-11-25T12:00:00Z")
+	if err != nil {
+		t.Fatalf("first enrollment: %v", err)
+	}
+	if d, _ := s.FindDevice(ctx, u); d.DeviceKey != "key-a" {
+		t.Fatalf("bound key = %q, want key-a", d.DeviceKey)
+	}
+	// The same key rotates the token.
+	if id2, err := en("key-a", "tok-2", "2026-11-25T12:00:01Z"); err != nil || id2 != id {
+		t.Fatalf("re-enrollment with the bound key = %d, %v", id2, err)
+	}
+	// Another key changes nothing.
+	if _, err := en("key-b", "tok-evil", "2026-11-25T12:00:02Z"); !errors.Is(err, ErrKeyMismatch) {
+		t.Fatalf("enrollment with another key = %v, want ErrKeyMismatch", err)
+	}
+	if a, _ := ss[1].DeviceAuth(ctx, u); a.TokenHash != "tok-2" {
+		t.Fatalf("token after a refused enrollment = %q, want tok-2", a.TokenHash)
+	}
+	if d, _ := s.FindDevice(ctx, u); d.DeviceKey != "key-a" || d.Hostname != "h" {
+		t.Fatalf("device after a refused enrollment = %+v", d)
+	}
+	// The same signed time is accepted once, even with the bound key; a
+	// refused enrollment (other key) did not use its time up.
+	if _, err := en("key-a", "tok-3", "2026-11-25T12:00:01Z"); !errors.Is(err, ErrReplay) {
+		t.Fatalf("replayed enrollment = %v, want ErrReplay", err)
+	}
+	if _, err := en("key-a", "tok-3", "2026-11-25T12:00:02Z"); err != nil {
+		t.Fatalf("enrollment at the time a refused one used: %v", err)
+	}
+	// Expired entries are forgotten (the time check refuses them anyway).
+	if _, err := s.Enroll(ctx, Enrollment{UUID: u, Hostname: "h", TokenHash: "tok-4", DeviceKey: "key-a", SignedAt: "2026-11-25T12:00:01Z", Expires: t0.Add(time.Hour)}, t0.Add(11*time.Minute)); err != nil {
+		t.Fatalf("enrollment after the replay window: %v", err)
+	}
+	// A reset releases the key and revokes the token.
+	if err := s.ResetDevice(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	if a, _ := ss[1].DeviceAuth(ctx, u); a.TokenHash != "" {
+		t.Fatalf("token after reset = %q, want none", a.TokenHash)
+	}
+	if _, err := en("key-b", "tok-5", "2026-11-25T12:00:05Z"); err != nil {
+		t.Fatalf("enrollment with a new key after reset: %v", err)
+	}
+	if d, _ := s.FindDevice(ctx, u); d.DeviceKey != "key-b" || d.ID != id {
+		t.Fatalf("device after reset and enrollment = %+v", d)
+	}
+	if err := s.ResetDevice(ctx, 999999); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("reset of an unknown device = %v", err)
+	}
+}
+
+func testKeyBindingRace(t *testing.T, ss []Store) {
+	ctx := t.Context()
+	for round := range 10 {
+		u := uuid.NewString()
+		var wg sync.WaitGroup
+		errs := make([]error, 8)
+		for w := range errs {
+			wg.Go(func() {
+				_, errs[w] = ss[w%len(ss)].Enroll(ctx, Enrollment{UUID: u, Hostname: "h", TokenHash: fmt.Sprint("tok-", w), DeviceKey: fmt.Sprint("key-", w),
+					SignedAt: fmt.Sprintf("2026-11-25T12:00:%02dZ", w), Expires: t0.Add(time.Hour)}, t0)
+			})
+		}
+		wg.Wait()
+		won := -1
+		for w, err := range errs {
+			switch {
+			case err == nil && won >= 0:
+				t.Fatalf("round %d: keys %d and %d both enrolled %s", round, won, w, u)
+			case err == nil:
+				won = w
+			case !errors.Is(err, ErrKeyMismatch):
+				t.Fatalf("round %d: %v", round, err)
+			}
+		}
+		d, err := ss[0].FindDevice(ctx, u)
+		if won < 0 || err != nil || d.DeviceKey != fmt.Sprint("key-", won) {
+			t.Fatalf("round %d: winner %d, device %+v, %v", round, won, d, err)
+		}
+	}
+}
+
+// TestMigrateBindsExistingDevices opens a database made by the first
+// schema, with an enrolled device: it is migrated, the device keeps its
+// token and has no key until its next enrollment binds one.
+func TestMigrateBindsExistingDevices(t *testing.T) {
+	dir := t.TempDir()
+	s, err := OpenSQLite(t.Context(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	// Rebuild the file at schema version 1.
+	os.Remove(filepath.Join(dir, SQLiteFile))
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, SQLiteFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	stmts := append([]string{`CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY)`}, migrations[1]...)
+	stmts = append(stmts, `INSERT INTO schema_migrations (version) VALUES (1)`,
+		`INSERT INTO devices (uuid, hostname, token_hash, group_id) VALUES ('6f1c1a50-0000-4000-8000-000000000001', 'old', 'old-hash', 1)`)
+	for _, q := range stmts {
+		q = strings.NewReplacer("{{ID}}", sqliteDialect.idType, "{{BLOB}}", sqliteDialect.blobType).Replace(q)
+		if _, err := db.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	db.Close()
+	s, err = OpenSQLite(t.Context(), dir)
+	if err != nil {
+		t.Fatalf("opening a version 1 database: %v", err)
+	}
+	defer s.Close()
+	const u = "6f1c1a50-0000-4000-8000-000000000001"
+	if a, err := s.DeviceAuth(t.Context(), u); err != nil || a.TokenHash != "old-hash" {
+		t.Fatalf("device after migration = %+v, %v", a, err)
+	}
+	if _, err := s.Enroll(t.Context(), Enrollment{UUID: u, Hostname: "old", TokenHash: "new", DeviceKey: "key-a"}, t0); err != nil {
+		t.Fatalf("first signed enrollment of a migrated device: %v", err)
+	}
+	if _, err := s.Enroll(t.Context(), Enrollment{UUID: u, Hostname: "old", TokenHash: "evil", DeviceKey: "key-b"}, t0); !errors.Is(err, ErrKeyMismatch) {
+		t.Fatalf("second key on a migrated device = %v, want ErrKeyMismatch", err)
 	}
 }
