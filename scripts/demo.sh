@@ -9,6 +9,14 @@ DEMO=$ROOT/var/demo
 PORT=${AMAGENT_DEMO_PORT:-8080}
 URL=http://127.0.0.1:$PORT
 KEY=demo-access-key-0123456789
+# Something already listening on the port would answer the agent in the
+# platform's place: fail at once, naming the port.
+if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then
+  echo "make run: port $PORT on 127.0.0.1 is already in use; stop what holds it or pick another port:" >&2
+  echo "  AMAGENT_DEMO_PORT=8081 make run" >&2
+  exit 1
+fi
+
 mkdir -p "$DEMO/platform" "$DEMO/agent"
 AMP=("$ROOT/bin/amplatform")
 
@@ -51,6 +59,12 @@ for _ in $(seq 100); do
   (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && break
   sleep 0.1
 done
+if ! kill -0 "${pids[0]}" 2>/dev/null || grep -q "address already in use" "$DEMO/platform/amplatform.log"; then
+  echo "make run: the platform could not listen on 127.0.0.1:$PORT:" >&2
+  cat "$DEMO/platform/amplatform.log" >&2
+  echo "pick another port: AMAGENT_DEMO_PORT=8081 make run" >&2
+  exit 1
+fi
 
 cat >"$DEMO/amagent.toml" <<TOML
 server = "$URL"
