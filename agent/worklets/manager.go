@@ -23,6 +23,7 @@ import (
 	"github.com/amagent/amagent/agent/command"
 	"github.com/amagent/amagent/agent/protocol"
 	"github.com/amagent/amagent/agent/state"
+	"github.com/amagent/amagent/agent/updates"
 )
 
 // Phases of a worklet run.
@@ -319,6 +320,26 @@ func (m *Manager) Find(ctx context.Context, name string) (dir string, params map
 	return "", nil, nil, fmt.Errorf("no worklet named %q is assigned to this device", name)
 }
 
+// LatestScan returns the scan document of the last scan evaluated (the
+// one a patch policy decided on), collecting one with Collect when no scan
+// has run since the agent started.
+func (m *Manager) LatestScan(ctx context.Context) ([]byte, error) {
+	m.mu.Lock()
+	scan := m.lastScan
+	m.mu.Unlock()
+	if scan != nil {
+		return scan, nil
+	}
+	if m.Collect == nil {
+		return nil, errors.New("no scan has run since the agent started")
+	}
+	scan, err := m.Collect(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("collecting a scan document: %w", err)
+	}
+	return scan, nil
+}
+
 // remediationDue says whether a non-compliant worklet is to be remediated
 // now: "immediately", or a daily "HH:MM" (device local time) that has come
 // since the last remediation.
@@ -382,6 +403,14 @@ func (m *Manager) carryOutPolicy(ctx context.Context, a protocol.Assignment, r p
 		h.LastRemediate = m.now()
 	}
 	m.mu.Unlock()
+	// The decision is checked as the InstallUpdate command checks it (no
+	// name apt, dnf or apk could read as another action; the installer
+	// then checks each against the scan's pending updates), before any
+	// of it is logged as a decision or run.
+	if err := updates.CheckNames(d.Install); err != nil {
+		m.Log.Error("patch policy decision refused", "policy", a.Name, "version", a.Version, "error", err.Error())
+		return
+	}
 	m.Log.Info("patch policy decided to install updates", "policy", a.Name, "count", len(d.Install), "updates", strings.Join(d.Install, ","))
 	changed, err := m.Install(ctx, d.Install)
 	if err != nil {

@@ -175,6 +175,9 @@ func newDaemon(ctx context.Context, cfg config.Config, log *slog.Logger) (*daemo
 		return nil, nil, err
 	}
 	mgr.Fetch = d.Fetch
+	// InstallUpdate (a command, or a patch policy's decision) installs only
+	// what the last scan lists as installed with a pending update.
+	installer.LastScan = mgr.LatestScan
 	mgr.Install = func(ctx context.Context, names []string) (bool, error) {
 		res := d.Processor().Execute(ctx, command.Command{Type: protocol.CmdInstallUpdate, Params: names})
 		if res.Status != protocol.StatusOK {
