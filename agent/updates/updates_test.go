@@ -117,7 +117,10 @@ func TestInstallUpdateRefusesActions(t *testing.T) {
 	}
 	// Without a scan to check against, nothing is installed either.
 	in := &Installer{Log: slog.New(slog.DiscardHandler), FS: fstest.MapFS{"usr/bin/apt-get": {Mode: 0o755}}, GOOS: "linux",
-		Exec: func(context.Context, sysexec.Request) (sysexec.Result, error) { t.Fatal("ran"); return sysexec.Result{}, nil }}
+		Exec: func(context.Context, sysexec.Request) (sysexec.Result, error) {
+			t.Fatal("ran")
+			return sysexec.Result{}, nil
+		}}
 	if _, err := in.Install(t.Context(), []string{"libc6"}); err == nil || !strings.Contains(err.Error(), "no scan") {
 		t.Fatalf("got %v", err)
 	}
