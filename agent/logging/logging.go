@@ -34,6 +34,9 @@ type Options struct {
 	Level slog.Level
 	// MaxSizeMB and MaxBackups override the rotation defaults when > 0.
 	MaxSizeMB, MaxBackups int
+	// Fallback receives the lines the file cannot take; nil means
+	// stderr (or nothing more when Stderr already gets every line).
+	Fallback io.Writer
 }
 
 // New returns the logger and a closer for its file.
@@ -56,7 +59,11 @@ func New(o Options) (*slog.Logger, io.Closer, error) {
 			MaxSize:    pick(o.MaxSizeMB, MaxSizeMB),
 			MaxBackups: pick(o.MaxBackups, MaxBackups),
 		}
-		ws = append(ws, lj)
+		fw := &fallbackWriter{file: lj, path: o.File, fallback: o.Fallback}
+		if fw.fallback == nil && o.Stderr == nil {
+			fw.fallback = os.Stderr
+		}
+		ws = append(ws, fw)
 		closer = lj
 	}
 	if o.Stderr != nil {
@@ -67,7 +74,7 @@ func New(o Options) (*slog.Logger, io.Closer, error) {
 	case 1:
 		w = ws[0]
 	case 2:
-		w = io.MultiWriter(ws...)
+		w = teeWriter(ws)
 	}
 	return NewText(w, o.Level), closer, nil
 }
