@@ -96,13 +96,7 @@ func Open(store state.Store, maxBytes int64, log *slog.Logger) (*Outbox, error) 
 	}
 	var f file
 	if err := json.Unmarshal(b, &f); err != nil {
-		moved := ""
-		if q, ok := store.(interface {
-			Quarantine(string) (string, error)
-		}); ok {
-			moved, _ = q.Quarantine(Key)
-		}
-		log.Error("corrupt outbox; starting with an empty one", "error", err, "moved_to", moved)
+		state.SetAside(store, Key, "outbox", err, log)
 		return o, nil
 	}
 	o.seq = f.Seq

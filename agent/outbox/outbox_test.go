@@ -130,7 +130,7 @@ func TestCorruptOutbox(t *testing.T) {
 	if _, err := os.Stat(st.Path(Key) + ".corrupt"); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(logBuf.String(), "corrupt outbox") {
+	if !strings.Contains(logBuf.String(), "outbox state file is corrupt") {
 		t.Fatal(logBuf.String())
 	}
 }

@@ -170,7 +170,7 @@ func (s *Scheduler) loadState() (scanState, bool) {
 		return st, false
 	}
 	if err := json.Unmarshal(b, &st); err != nil {
-		s.log().Warn("scan state is corrupt, scanning as after a reboot", "error", err.Error())
+		state.SetAside(s.Store, StateKey, "scan (scanning as after a reboot)", err, s.log())
 		return scanState{}, false
 	}
 	return st, true

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -78,6 +79,22 @@ func (s *FileStore) Quarantine(key string) (string, error) {
 		return "", err
 	}
 	return dst, nil
+}
+
+// SetAside handles a state file that could not be decoded: it is kept as
+// <key>.corrupt (when the store can move files) for a human to look at,
+// and one ERROR line says what was lost and where the bytes went. what
+// names the file's role ("worklet health", "scan state").
+func SetAside(store Store, key, what string, cause error, log *slog.Logger) {
+	moved := ""
+	if q, ok := store.(interface {
+		Quarantine(string) (string, error)
+	}); ok {
+		if dst, err := q.Quarantine(key); err == nil {
+			moved = dst
+		}
+	}
+	log.Error(what+" state file is corrupt; starting afresh", "key", key, "error", cause.Error(), "moved_to", moved)
 }
 
 // WriteFileAtomic writes b to path through a temp file in the same

@@ -136,7 +136,7 @@ func (m *Manager) loadHealth() {
 		return
 	}
 	if err := json.Unmarshal(b, &m.health); err != nil {
-		m.Log.Warn("worklet health state corrupt, starting afresh", "error", err.Error())
+		state.SetAside(m.Store, healthKey, "worklet health", err, m.Log)
 		m.health = map[string]*health{}
 	}
 }
