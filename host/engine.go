@@ -441,7 +441,7 @@ func (e *Engine) Run(ctx context.Context, w *Worklet, phase string, params map[s
 	case "":
 	case KindExit:
 		res.Status, res.ErrorKind, res.Error = StatusError, KindExit, fmt.Sprintf("exit %d", code)
-		res.Hint = fmt.Sprintf("exit code %d means nothing in the %s phase (evaluate: 0 compliant, 1 non-compliant, 2 not applicable; remediate: 0 succeeded, 1 failed)", code, phase)
+		res.Hint = fmt.Sprintf("exit code %d is an error in the %s phase: only evaluate's 0 compliant, 1 non-compliant, 2 not applicable and remediate's 0 succeeded, 1 failed are outcomes", code, phase)
 	case KindTimeout:
 		res.Status, res.ErrorKind, res.Error, res.ExitCode = StatusError, KindTimeout, KindTimeout, -1
 		res.Hint = fmt.Sprintf("the run was stopped after its %s limit (limits.timeout)", lim.timeout)

@@ -102,6 +102,10 @@ func testCommand(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		fmt.Fprintf(stderr, "amagent worklet test: --phase %q is not evaluate or remediate\n", *phase)
 		return ExitError
 	}
+	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+		fmt.Fprintf(stderr, "amagent worklet test: %s: no such directory (give the worklet's folder, the one holding worklet.toml)\n", dir)
+		return ExitError
+	}
 	level := slog.LevelInfo
 	if *verbose {
 		level = slog.LevelDebug
@@ -115,7 +119,7 @@ func testCommand(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	defer e.Close(context.Background())
 
 	if *scanFile == "" {
-		return runCases(ctx, e, dir, stdout, stderr)
+		return runCases(ctx, e, dir, *asJSON, stdout, stderr)
 	}
 	w, loadErr := e.Load(ctx, dir)
 	var res host.Result
@@ -246,13 +250,14 @@ var validStatus = map[string]map[string]bool{
 	host.PhaseRemediate: {host.StatusSucceeded: true, host.StatusFailed: true, host.StatusError: true},
 }
 
-// runCases runs DIR/tests/*.json and ends with "N passed, N failed".
-func runCases(ctx context.Context, e *host.Engine, dir string, stdout, stderr io.Writer) int {
+// runCases runs DIR/tests/*.json and ends with "N passed, N failed"; with
+// asJSON, one object per case (the result object plus "case", "pass" and
+// "problem"), then a summary object {"passed": n, "failed": n}.
+func runCases(ctx context.Context, e *host.Engine, dir string, asJSON bool, stdout, stderr io.Writer) int {
 	files, _ := filepath.Glob(filepath.Join(dir, "tests", "*.json"))
 	sort.Strings(files)
 	if len(files) == 0 {
-		fmt.Fprintf(stderr, "amagent worklet test: no test cases in %s (give --scan FILE to run one recorded scan)\n", filepath.Join(dir, "tests"))
-		fmt.Fprintln(stdout, "0 passed, 0 failed")
+		fmt.Fprintf(stderr, "amagent worklet test: no test cases in %s (add a recorded scan with an \"expect\" object there, or give --scan FILE to run one recorded scan)\n", filepath.Join(dir, "tests"))
 		return ExitError
 	}
 	w, loadErr := e.Load(ctx, dir)
@@ -262,17 +267,48 @@ func runCases(ctx context.Context, e *host.Engine, dir string, stdout, stderr io
 		why, res := oneCase(ctx, e, w, loadErr, f)
 		if why == "" {
 			passed++
-			fmt.Fprintf(stdout, "PASS %s: %s (%s)\n", name, res.Status, res.Duration.Round(1000))
-			continue
+		} else {
+			failed++
 		}
-		failed++
-		fmt.Fprintf(stdout, "FAIL %s: %s\n", name, why)
+		switch {
+		case asJSON:
+			writeCaseJSON(stdout, name, why, res)
+		case why == "":
+			fmt.Fprintf(stdout, "PASS %s: %s (%s)\n", name, res.Status, res.Duration.Round(1000))
+		default:
+			fmt.Fprintf(stdout, "FAIL %s: %s\n", name, why)
+		}
 	}
-	fmt.Fprintf(stdout, "%d passed, %d failed\n", passed, failed)
+	if asJSON {
+		b, _ := json.Marshal(map[string]int{"passed": passed, "failed": failed})
+		fmt.Fprintf(stdout, "%s\n", b)
+	} else {
+		fmt.Fprintf(stdout, "%d passed, %d failed\n", passed, failed)
+	}
 	if failed > 0 {
 		return ExitNonCompliant
 	}
 	return 0
+}
+
+// writeCaseJSON prints one test case's outcome as a JSON line.
+func writeCaseJSON(w io.Writer, name, problem string, r host.Result) {
+	d := r.Details
+	if len(d) == 0 {
+		d = json.RawMessage("null")
+	}
+	denied := r.Denied
+	if denied == nil {
+		denied = []string{}
+	}
+	b, _ := json.Marshal(struct {
+		Case    string `json:"case"`
+		Pass    bool   `json:"pass"`
+		Problem string `json:"problem"`
+		jsonResult
+	}{name, problem == "", problem, jsonResult{Status: r.Status, ExitCode: r.ExitCode, Message: r.Message, Details: d,
+		Error: r.Error, DurationMS: r.DurationMS(), Truncated: r.Truncated, Denied: denied}})
+	fmt.Fprintf(w, "%s\n", b)
 }
 
 func oneCase(ctx context.Context, e *host.Engine, w *host.Worklet, loadErr error, file string) (string, host.Result) {

@@ -88,3 +88,30 @@ type = "string"
 		t.Error("--param without = accepted")
 	}
 }
+
+// Issue 11 item 8: --json was ignored for a tests/ directory, and a wrong
+// directory printed "0 passed, 0 failed". Both failed before the fix.
+func TestCasesJSONAndMissingDir(t *testing.T) {
+	dir := worklet(t)
+	code, out, _ := run(t, "test", dir, "--json")
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if code != ExitNonCompliant || len(lines) != 6 {
+		t.Fatalf("exit %d, %d lines:\n%s", code, len(lines), out)
+	}
+	var first struct {
+		Case   string `json:"case"`
+		Pass   bool   `json:"pass"`
+		Status string `json:"status"`
+	}
+	if err := json.Unmarshal([]byte(lines[0]), &first); err != nil || first.Case != "a-compliant" || !first.Pass || first.Status != "compliant" {
+		t.Errorf("first line %q: %+v %v", lines[0], first, err)
+	}
+	var sum map[string]int
+	if err := json.Unmarshal([]byte(lines[5]), &sum); err != nil || sum["passed"] != 3 || sum["failed"] != 2 {
+		t.Errorf("summary %q: %v %v", lines[5], sum, err)
+	}
+	code, out, errOut := run(t, "test", dir+"-missing")
+	if code != ExitError || out != "" || !strings.Contains(errOut, "no such directory") {
+		t.Errorf("missing dir: exit %d out %q err %q", code, out, errOut)
+	}
+}
