@@ -63,6 +63,10 @@ type LoopOptions struct {
 	// OnConfig is called with the platform config at start (when one was
 	// kept) and after each check-in that changed it.
 	OnConfig func(protocol.Config)
+	// KeepConfig returns what of a platform config may be written to the
+	// state directory (KeyPlatformConfig) for the next start: secret
+	// parameter values never are. Nil keeps no assignment's parameters.
+	KeepConfig func(protocol.Config) protocol.Config
 }
 
 // Loop decides when to check in and handles the answers. Build it with
@@ -74,6 +78,7 @@ type Loop struct {
 	mu       sync.Mutex
 	cfg      protocol.Config
 	interval time.Duration
+	kept     []byte // what KeyPlatformConfig holds
 
 	// background counts the commands running beside the loop.
 	background sync.WaitGroup
@@ -124,6 +129,7 @@ func (l *Loop) loadConfig() {
 		}
 		return
 	}
+	l.kept = b
 	var pc protocol.Config
 	if err := json.Unmarshal(b, &pc); err != nil {
 		moved := ""
@@ -174,6 +180,9 @@ func (l *Loop) apply(pc protocol.Config, fresh bool) {
 	}
 	interval := l.interval
 	l.mu.Unlock()
+	if fresh {
+		l.keep(pc)
+	}
 
 	oldB, _ := json.Marshal(old)
 	newB, _ := json.Marshal(pc)
@@ -188,15 +197,50 @@ func (l *Loop) apply(pc protocol.Config, fresh bool) {
 	}
 	if fresh {
 		l.o.Log.Info("applied platform config", "checkin_interval", interval, "scan_interval_hours", pc.ScanInterval, "worklets", len(pc.Worklets))
-		if l.o.Store != nil {
-			if err := l.o.Store.Write(KeyPlatformConfig, newB); err != nil {
-				l.o.Log.Error("cannot keep the platform config", "error", err)
-			}
-		}
 	}
 	if l.o.OnConfig != nil {
 		l.o.OnConfig(pc)
 	}
+}
+
+// keep writes what of pc may be kept (KeepConfig) to the store when it
+// differs from what is there: also when only that changed (an assignment's
+// bundle arrived, so its non-secret parameters can now be kept).
+func (l *Loop) keep(pc protocol.Config) {
+	if l.o.Store == nil {
+		return
+	}
+	var kept protocol.Config
+	if l.o.KeepConfig != nil {
+		kept = l.o.KeepConfig(pc)
+	} else {
+		kept = pc
+		kept.Worklets = nil
+		for _, a := range pc.Worklets {
+			a.Params = nil
+			kept.Worklets = append(kept.Worklets, a)
+		}
+		if pc.Worklets != nil && kept.Worklets == nil {
+			kept.Worklets = []protocol.Assignment{}
+		}
+	}
+	b, err := json.Marshal(kept)
+	if err != nil {
+		return
+	}
+	l.mu.Lock()
+	same := bytes.Equal(b, l.kept)
+	l.mu.Unlock()
+	if same {
+		return
+	}
+	if err := l.o.Store.Write(KeyPlatformConfig, b); err != nil {
+		l.o.Log.Error("cannot keep the platform config", "error", err)
+		return
+	}
+	l.mu.Lock()
+	l.kept = b
+	l.mu.Unlock()
 }
 
 // nextInterval is the interval in force ± a random variance, to the

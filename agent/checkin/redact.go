@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
+	"strings"
 
 	"github.com/amagent/amagent/agent/protocol"
 )
@@ -59,9 +60,11 @@ func RedactAnswer(body []byte) string {
 		}
 		out.Config = c
 	}
-	b, err := json.Marshal(out)
-	if err != nil {
+	var b strings.Builder
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(out); err != nil {
 		return fmt.Sprintf("<%d bytes>", len(body))
 	}
-	return string(b)
+	return strings.TrimSuffix(b.String(), "\n")
 }

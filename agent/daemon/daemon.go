@@ -55,6 +55,10 @@ type Options struct {
 	// OnConfig is called with each platform config applied (see package
 	// doc). It runs on the check-in goroutine: keep it quick.
 	OnConfig func(protocol.Config)
+	// KeepConfig returns what of a platform config may be kept in the
+	// state directory for the next start (no secret parameter value);
+	// nil keeps no assignment's parameters (checkin.LoopOptions).
+	KeepConfig func(protocol.Config) protocol.Config
 
 	// For tests; zero values mean the real thing.
 	HTTP   *http.Client
@@ -160,6 +164,7 @@ func New(o Options) (*Daemon, error) {
 		Rand:         o.Rand,
 		Zone:         o.Zone,
 		OnConfig:     o.OnConfig,
+		KeepConfig:   o.KeepConfig,
 	})
 	return d, nil
 }

@@ -155,6 +155,8 @@ func newDaemon(ctx context.Context, cfg config.Config, log *slog.Logger) (*daemo
 		Config:   cfg,
 		Log:      log,
 		Handlers: []command.Handler{scanner.ExecHandler(), installer.Handler()},
+		// Secret parameter values are never written to the state directory.
+		KeepConfig: mgr.KeptConfig,
 		OnConfig: func(pc protocol.Config) {
 			if pc.ScanInterval != 0 {
 				sched.SetInterval(pc.ScanInterval)
