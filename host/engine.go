@@ -374,7 +374,7 @@ func (e *Engine) Run(ctx context.Context, w *Worklet, phase string, params map[s
 	lim := w.limits
 	red := newRedactor(m, resolved)
 	st := &runState{redact: red,
-		name: m.Name, kind: m.Kind, phase: phase, log: e.log, env: env, allow: caps.Exec,
+		name: m.Name, kind: m.Kind, phase: phase, log: e.log, env: env, allow: caps,
 		maxExecCalls: lim.execCalls, maxHostBytes: e.limits.MaxHostBytes,
 		execTimeout: lim.timeout, execOutput: e.limits.ExecOutput, maxLogBytes: lim.output,
 		denied: &Denials{},

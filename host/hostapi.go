@@ -60,7 +60,7 @@ type runState struct {
 	phase string
 	log   *slog.Logger
 	env   *Environment
-	allow [][]string // exec prefixes for this phase
+	allow Capabilities // exec patterns and the paths a "{path}" may name
 
 	slot []byte
 

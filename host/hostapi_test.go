@@ -163,7 +163,7 @@ func execReq(argv ...string) string {
 
 func TestExecAllowlist(t *testing.T) {
 	e, logs := newTestEngine(t, Limits{})
-	w := load(t, e, "probe.wasm", "", "[evaluate]\nexec = [[\"echo\", \"hi\"], [\"/bin/true\"]]\n[remediate]\nexec = [[\"printf\"]]\n[limits]\nexec_calls = 1\n")
+	w := load(t, e, "probe.wasm", "", "[evaluate]\nexec = [[\"echo\", \"hi\"], [\"echo\", \"hi\", \"{word}\"], [\"/bin/true\"]]\n[remediate]\nexec = [[\"printf\", \"{word}\"]]\n[limits]\nexec_calls = 1\n")
 	cases := []struct {
 		phase   string
 		argv    []string
@@ -171,10 +171,12 @@ func TestExecAllowlist(t *testing.T) {
 	}{
 		{PhaseEvaluate, []string{"echo", "hi", "there"}, `{"exit_code":0,"stdout":"hi there\n","stderr":""}`},
 		{PhaseEvaluate, []string{"echo", "hi"}, `{"exit_code":0,"stdout":"hi\n","stderr":""}`},
-		{PhaseEvaluate, []string{"echo"}, "-2"},                // shorter than the prefix
-		{PhaseEvaluate, []string{"echo", "hix"}, "-2"},         // element by element, not by string
-		{PhaseEvaluate, []string{"sh", "-c", "echo hi"}, "-2"}, // not listed
-		{PhaseEvaluate, []string{"printf", "x"}, "-2"},         // remediate only
+		{PhaseEvaluate, []string{"echo"}, "-2"},                 // shorter than the pattern
+		{PhaseEvaluate, []string{"echo", "hi", "a", "b"}, "-2"}, // longer: patterns match whole
+		{PhaseEvaluate, []string{"echo", "hi", "-e"}, "-2"},     // a {word} is never an option
+		{PhaseEvaluate, []string{"echo", "hix"}, "-2"},          // element by element, not by string
+		{PhaseEvaluate, []string{"sh", "-c", "echo hi"}, "-2"},  // not listed
+		{PhaseEvaluate, []string{"printf", "x"}, "-2"},          // remediate only
 		{PhaseRemediate, []string{"printf", "x"}, `{"exit_code":0,"stdout":"x","stderr":""}`},
 		{PhaseEvaluate, []string{"/bin/true"}, `{"exit_code":0,"stdout":"","stderr":""}`},
 	}
@@ -197,7 +199,7 @@ func TestExecFixedPathAndFailures(t *testing.T) {
 	}
 	t.Setenv("PATH", dir+":"+os.Getenv("PATH"))
 	e, _ := newTestEngine(t, Limits{})
-	w := load(t, e, "probe.wasm", "", "[evaluate]\nexec = [[\"amagent-evil\"], [\"sleep\"]]\n[limits]\nexec_calls = 3\n")
+	w := load(t, e, "probe.wasm", "", "[evaluate]\nexec = [[\"amagent-evil\"], [\"sleep\", \"{int}\"]]\n[limits]\nexec_calls = 3\n")
 	if r := runProbe(t, e, w, PhaseEvaluate, "exec", execReq("amagent-evil")); string(r.Details) != "-4" {
 		t.Errorf("PATH program: got %s, want -4", r.Details)
 	}

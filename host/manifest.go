@@ -58,7 +58,7 @@ type Manifest struct {
 type Capabilities struct {
 	Read  []string   // absolute paths; a trailing "/" grants the tree below
 	Write []string   // as Read; only honoured in the remediate phase
-	Exec  [][]string // allowed argv prefixes
+	Exec  [][]string // allowed argv patterns, matched whole (see exec.go)
 }
 
 // ManifestLimits are the limits a manifest asks for; zero means the default.
@@ -262,15 +262,55 @@ func checkCaps(section string, c *rawCaps) (Capabilities, error) {
 			}
 		}
 	}
-	for i, argv := range c.Exec {
-		if len(argv) == 0 || argv[0] == "" {
-			return out, fmt.Errorf("manifest: key %s.exec[%d]: an allowed argv prefix needs at least the program", section, i)
-		}
-		if strings.ContainsAny(argv[0], `/\`) && !isAbsAnyOS(argv[0]) {
-			return out, fmt.Errorf("manifest: key %s.exec[%d]: program %q must be a bare name or an absolute path", section, i, argv[0])
+	for i, pattern := range c.Exec {
+		if err := checkExecPattern(pattern); err != nil {
+			return out, fmt.Errorf("manifest: key %s.exec[%d]%w", section, i, err)
 		}
 	}
 	return out, nil
+}
+
+// Placeholders of an exec pattern (ABI.md section 5): each stands for
+// exactly one argument; a last element may add "..." for one or more.
+const (
+	placeholderPath = "{path}"
+	placeholderWord = "{word}"
+	placeholderInt  = "{int}"
+	placeholderMore = "..."
+)
+
+// placeholderRE is what looks like a placeholder: "{name}" or "{name}...".
+// A literal such as find's "{}" or an awk program does not.
+var placeholderRE = regexp.MustCompile(`^\{[A-Za-z_]+\}(\.\.\.)?$`)
+
+// checkExecPattern validates one argv pattern; an error starts with the
+// element's index ("[2]: ...") when it is about one element.
+func checkExecPattern(pattern []string) error {
+	if len(pattern) == 0 || pattern[0] == "" {
+		return errors.New(": an argv pattern needs at least the program")
+	}
+	if placeholderRE.MatchString(pattern[0]) {
+		return fmt.Errorf("[0]: the program must be literal, not %q", pattern[0])
+	}
+	if strings.ContainsAny(pattern[0], `/\`) && !isAbsAnyOS(pattern[0]) {
+		return fmt.Errorf("[0]: program %q must be a bare name or an absolute path", pattern[0])
+	}
+	for j, el := range pattern[1:] {
+		j++
+		if !placeholderRE.MatchString(el) {
+			continue
+		}
+		base, more := strings.CutSuffix(el, placeholderMore)
+		switch {
+		case base != placeholderPath && base != placeholderWord && base != placeholderInt:
+			return fmt.Errorf("[%d]: unknown placeholder %q (there are {path}, {word} and {int})", j, el)
+		case more && base == placeholderInt:
+			return fmt.Errorf("[%d]: %q: only {path}... and {word}... stand for more than one argument", j, el)
+		case more && j != len(pattern)-1:
+			return fmt.Errorf("[%d]: %q must be the last element", j, el)
+		}
+	}
+	return nil
 }
 
 func isAbsAnyOS(p string) bool {

@@ -93,7 +93,12 @@ func TestManifestErrors(t *testing.T) {
 		{base + "[evaluate]\nread = [\"/\"]\n", "key evaluate.read[0]"},
 		{base + "[evaluate]\nwrite = [\"/tmp/\"]\n", "key evaluate.write"},
 		{base + "[evaluate]\nexec = [[]]\n", "key evaluate.exec[0]"},
-		{base + "[evaluate]\nexec = [[\"./run\"]]\n", "key evaluate.exec[0]"},
+		{base + "[evaluate]\nexec = [[\"./run\"]]\n", "key evaluate.exec[0][0]"},
+		{base + "[evaluate]\nexec = [[\"id\"], [\"ls\", \"-l\", \"{file}\"]]\n", "key evaluate.exec[1][2]: unknown placeholder \"{file}\""},
+		{base + "[remediate]\nexec = [[\"chmod\", \"{path}...\", \"o-w\"]]\n", "key remediate.exec[0][1]: \"{path}...\" must be the last element"},
+		{base + "[evaluate]\nexec = [[\"kill\", \"{int}...\"]]\n", "key evaluate.exec[0][1]: \"{int}...\": only"},
+		{base + "[evaluate]\nexec = [[\"{word}\", \"x\"]]\n", "key evaluate.exec[0][0]: the program must be literal"},
+		{base + "[evaluate]\nexec = [[\"ls\", \"{PATH}\"]]\n", "key evaluate.exec[0][1]: unknown placeholder"},
 		{base + "[limits]\nmemory = \"64 parsecs\"\n", "key limits.memory"},
 		{base + "[limits]\nmemory = -1\n", "key limits.memory"},
 		{base + "[limits]\ntimeout = \"soon\"\n", "key limits.timeout"},
@@ -113,6 +118,26 @@ func TestManifestErrors(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%q: got %v, want %q", c.toml, err, c.want)
 		}
+	}
+}
+
+func TestExecPatternsLoad(t *testing.T) {
+	// Placeholders and literals that merely contain braces or dots load.
+	m, err := ParseManifest([]byte(`abi = 1
+kind = "worklet"
+name = "x"
+version = "1"
+module = "m.wasm"
+[evaluate]
+read = ["/etc/"]
+exec = [["find", "/etc", "-name", "{}", "-print"], ["awk", "{print $1}", "{path}"], ["echo", "a..."],
+        ["dpkg-query", "-W", "{word}..."], ["sleep", "{int}"], ["stat", "{path}..."]]
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Evaluate.Exec) != 6 {
+		t.Fatalf("exec %v", m.Evaluate.Exec)
 	}
 }
 

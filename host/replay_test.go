@@ -88,7 +88,7 @@ func TestRecordThenReplay(t *testing.T) {
 	if err := os.WriteFile(f, []byte("value\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	w := load(t, e, "probe.wasm", "", "[evaluate]\nread = [\""+dir+"/\"]\nexec = [[\"echo\"]]\n")
+	w := load(t, e, "probe.wasm", "", "[evaluate]\nread = [\""+dir+"/\"]\nexec = [[\"echo\", \"{word}\"]]\n")
 	scan := scanOf(t, probeScan("exec", execReq("echo", "recorded")))
 	out, results, err := e.Record(t.Context(), scan, []Job{{Worklet: w}}, time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
 	if err != nil || len(results) != 1 || results[0].Status != StatusCompliant {

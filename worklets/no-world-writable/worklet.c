@@ -5,8 +5,12 @@
  * WASI preview 1 reports no permission bits (its filestat has no mode), so
  * a module cannot see world-writable files by walking a mounted directory:
  * it asks `find PATH -xdev -type f -perm -0002 -print` through exec, one
- * run per path, each argv prefix declared in worklet.toml. The remediation
- * runs `chmod o-w FILE...` on what find reported.
+ * run per path, each such argv declared whole in worklet.toml (exec
+ * patterns match the whole argv: nothing can be added to it). The
+ * remediation runs `chmod o-w FILE...` on what find reported, allowed by
+ * the pattern ["chmod", "o-w", "{path}..."]: every FILE must be an
+ * absolute path inside a path the remediate phase declares, so no option
+ * (--reference=...) and no file elsewhere can be given.
  */
 #include "amagent.h"
 
@@ -68,7 +72,7 @@ static int scan_path(const char *path, am_buf *details, am_buf *errs) {
   am_exec_result r;
   int rc = am_exec(argv, NULL, 60000, &r);
   if (rc == AM_EDENIED)
-    am_fatal("find %s is not allowed: add [\"find\", \"%s\", \"-xdev\", \"-type\", \"f\", \"-perm\", \"-0002\"] to evaluate.exec (and remediate.exec) in worklet.toml", path, path);
+    am_fatal("find %s is not allowed: add [\"find\", \"%s\", \"-xdev\", \"-type\", \"f\", \"-perm\", \"-0002\", \"-print\"] to evaluate.exec and remediate.exec, and \"%s/\" to remediate.read, in worklet.toml", path, path, path);
   if (rc < 0) am_fatal("find %s: %s", path, am_strerror(rc));
   int before = nfiles;
   for (const char *p = r.out; p && *p;) {

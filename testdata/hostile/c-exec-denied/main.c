@@ -1,5 +1,5 @@
 /* c-exec-denied: exec requests outside the allowlist. The manifest allows
- * the prefixes ["sshd","-T"] and ["systemctl","status"] in evaluate. Every
+ * the patterns ["sshd","-T"] and ["systemctl","status","{word}"] in evaluate. Every
  * request below must be denied (-2): other programs, a shell, a shorter
  * argv, a different case, a longer element, a path to another binary.
  * Two allowed, recorded requests must answer (>= 0). Prints
