@@ -99,6 +99,19 @@ func TestDaemonWiring(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("no config applied")
 	}
+	// The command's result is delivered first (the order asserted below
+	// would otherwise race with the reports made here).
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		mu.Lock()
+		n := len(results)
+		mu.Unlock()
+		if n > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("command 5's result was not delivered")
+		}
+	}
 	// A scan while /scan fails stays in the outbox; the next delivery
 	// sends it.
 	rep := protocol.ScanReport{ScanID: "s1", Reason: "manual", Scan: json.RawMessage(`{}`)}
