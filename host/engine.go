@@ -21,7 +21,6 @@ import (
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
-	experimentalsys "github.com/tetratelabs/wazero/experimental/sys"
 	"github.com/tetratelabs/wazero/experimental/sysfs"
 	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
 	"github.com/tetratelabs/wazero/sys"
@@ -381,7 +380,7 @@ func (e *Engine) Run(ctx context.Context, w *Worklet, phase string, params map[s
 	}
 	stdout := &capWriter{max: lim.output}
 	stderr := &capWriter{max: lim.output}
-	cfg, vc, cleanup, err := e.moduleConfig(w, env, caps, phase)
+	cfg, vc, cleanup, err := e.moduleConfig(w, env, caps, phase, st)
 	if err != nil {
 		return loadErr(err)
 	}
@@ -536,54 +535,60 @@ func (e *Engine) logStderr(name string, w *capWriter, red *redactor) {
 }
 
 // moduleConfig is the run's module configuration without its stdio. On
-// the live machine it is the same for every run of a worklet's phase and is
-// kept (each With* copies the configuration).
-func (e *Engine) moduleConfig(w *Worklet, env *Environment, caps Capabilities, phase string) (wazero.ModuleConfig, *virtualClock, func(), error) {
-	live := !env.replay && env.files == liveFiles
-	if live {
-		if c, ok := w.liveConfig.Load(phase); ok {
-			return c.(wazero.ModuleConfig), nil, func() {}, nil
+// the live machine its arguments, environment and clock are the same for
+// every run of a worklet's phase and are kept (each With* copies the
+// configuration); the file system is the run's own (st.files), closed by
+// the returned cleanup.
+func (e *Engine) moduleConfig(w *Worklet, env *Environment, caps Capabilities, phase string, st *runState) (wazero.ModuleConfig, *virtualClock, func(), error) {
+	live := !env.replay && env.clock.IsZero()
+	var cfg wazero.ModuleConfig
+	var vc *virtualClock
+	if c, ok := w.liveConfig.Load(phase); live && ok {
+		cfg = c.(wazero.ModuleConfig)
+	} else {
+		m := w.Manifest
+		cfg = wazero.NewModuleConfig().WithName("").
+			WithArgs(m.Name, phase).
+			WithEnv("AMAGENT_ABI", "1").WithEnv("AMAGENT_PHASE", phase)
+		cfg, vc = e.clock(cfg, env)
+		if live {
+			w.liveConfig.Store(phase, cfg)
 		}
 	}
-	m := w.Manifest
-	cfg := wazero.NewModuleConfig().WithName("").
-		WithArgs(m.Name, phase).
-		WithEnv("AMAGENT_ABI", "1").WithEnv("AMAGENT_PHASE", phase)
-	cfg, vc, cleanup, err := e.clockAndFiles(cfg, env, caps, phase)
-	if err == nil && live {
-		w.liveConfig.Store(phase, cfg)
-	}
+	cfg, cleanup, err := e.files(cfg, env, caps, phase, st)
 	return cfg, vc, cleanup, err
 }
 
-// clockAndFiles sets the clock, randomness and file system for the run.
-// In replay it returns the run's virtual clock (nil when live).
-func (e *Engine) clockAndFiles(cfg wazero.ModuleConfig, env *Environment, caps Capabilities, phase string) (wazero.ModuleConfig, *virtualClock, func(), error) {
-	cleanup := func() {}
-	var vc *virtualClock
+// clock sets the clock and randomness for the run. In replay it returns
+// the run's virtual clock (nil when live).
+func (e *Engine) clock(cfg wazero.ModuleConfig, env *Environment) (wazero.ModuleConfig, *virtualClock) {
 	if env.clock.IsZero() {
-		cfg = cfg.WithSysWalltime().WithSysNanotime().WithRandSource(rand.Reader)
-	} else {
-		// Replay: time starts at the recording's and advances only by what
-		// the guest itself does, so a run is the same on every machine.
-		vc = &virtualClock{base: env.clock}
-		cfg = cfg.WithWalltime(vc.walltime, sys.ClockResolution(1)).
-			WithNanotime(vc.nanotime, sys.ClockResolution(1))
+		return cfg.WithSysWalltime().WithSysNanotime().WithRandSource(rand.Reader), nil
 	}
+	// Replay: time starts at the recording's and advances only by what
+	// the guest itself does, so a run is the same on every machine.
+	vc := &virtualClock{base: env.clock}
+	return cfg.WithWalltime(vc.walltime, sys.ClockResolution(1)).
+		WithNanotime(vc.nanotime, sys.ClockResolution(1)), vc
+}
+
+// files mounts the run's guarded file system at "/" (guardfs): only the
+// paths the phase declares, resolved inside their grants; every other path
+// is EACCES and reported to the run's denials. It is built per run (its
+// tree grants' roots are opened on first use and closed by cleanup).
+func (e *Engine) files(cfg wazero.ModuleConfig, env *Environment, caps Capabilities, phase string, st *runState) (wazero.ModuleConfig, func(), error) {
+	cleanup := func() {}
 	var write []string
 	if phase == PhaseRemediate {
 		write = caps.Write
 	}
 	grants := guardfs.ParseGrants(caps.Read, write)
-	if len(grants) == 0 {
-		return cfg, vc, cleanup, nil
-	}
-	backend, hostRoot := env.files, env.hostRoot
+	opts := guardfs.Options{Grants: grants, HostRoot: env.hostRoot, Backend: env.files, Deny: st.denyPath}
 	if env.replay && len(write) > 0 {
 		// Remediating against a recording writes into a scratch copy.
 		dir, err := os.MkdirTemp("", "amagent-replay-")
 		if err != nil {
-			return cfg, vc, cleanup, err
+			return cfg, cleanup, err
 		}
 		cleanup = func() { _ = os.RemoveAll(dir) }
 		for p, content := range env.scratch {
@@ -593,7 +598,7 @@ func (e *Engine) clockAndFiles(cfg wazero.ModuleConfig, env *Environment, caps C
 			}
 			if err != nil {
 				cleanup()
-				return cfg, vc, func() {}, fmt.Errorf("replay scratch: %w", err)
+				return cfg, func() {}, fmt.Errorf("replay scratch: %w", err)
 			}
 		}
 		for _, g := range grants {
@@ -603,14 +608,14 @@ func (e *Engine) clockAndFiles(cfg wazero.ModuleConfig, env *Environment, caps C
 				_ = os.MkdirAll(filepath.Dir(filepath.Join(dir, filepath.FromSlash(g.Path))), 0o700)
 			}
 		}
-		backend, hostRoot = sysfs.DirFS(dir), dir
+		opts.HostRoot, opts.Backend = dir, nil
 	}
-	if len(write) == 0 {
-		backend = &sysfs.ReadFS{FS: backend}
-	}
-	var g experimentalsys.FS = guardfs.New(backend, grants, hostRoot)
+	g := guardfs.New(opts)
+	st.files = g
+	removeScratch := cleanup
+	cleanup = func() { _ = g.Close(); removeScratch() }
 	cfg = cfg.WithFSConfig(wazero.NewFSConfig().(sysfs.FSConfig).WithSysFSMount(g, "/"))
-	return cfg, vc, cleanup, nil
+	return cfg, cleanup, nil
 }
 
 // inputDocument is the stdin document of ABI.md section 3.

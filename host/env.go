@@ -3,6 +3,7 @@ package host
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -17,6 +18,7 @@ import (
 	"sync/atomic"
 	"testing/fstest"
 	"time"
+	"unicode/utf8"
 
 	experimentalsys "github.com/tetratelabs/wazero/experimental/sys"
 	"github.com/tetratelabs/wazero/experimental/sysfs"
@@ -285,31 +287,37 @@ var errNotRecorded = errors.New("not in the recording")
 // the live machine, or a recorded scan (replay).
 type Environment struct {
 	scan *Scan
-	// files is the backend under the guarded file system; hostRoot is set
-	// when it is the host's own file system.
-	files    experimentalsys.FS
+	// hostRoot is the host directory the guest's "/" is (live: the
+	// machine's root); empty in replay.
 	hostRoot string
-	// writeDir makes a scratch copy of the files for a remediate replay.
-	scratch map[string]string
-	exec    sysexec.Runner
-	clock   time.Time // zero: the wall clock
-	replay  bool
-	rec     *execRecorder
+	// files serves a replay's files (the recording's, in memory).
+	files experimentalsys.FS
+	// scratch is the recording's files, copied for a remediate replay
+	// that writes.
+	scratch map[string]FileContent
+	// stat answers the path-metadata fact in replay.
+	stat map[string]PathStat
+	// names maps uids and gids to names for the live path fact.
+	names  func() *idNames
+	exec   sysexec.Runner
+	clock  time.Time // zero: the wall clock
+	replay bool
+	rec    *execRecorder
 }
 
 // LiveEnv is the live machine: real files (only those granted), real
 // programs (only those allowed) and the wall clock.
 func LiveEnv(scan *Scan) *Environment {
-	return &Environment{scan: scan, files: liveFiles, hostRoot: liveRoot, exec: sysexec.Run}
+	return &Environment{scan: scan, hostRoot: liveRoot, exec: sysexec.Run,
+		names: sync.OnceValue(func() *idNames { return readIDNames(liveRoot) })}
 }
 
-// liveRoot and liveFiles are the host's file system, shared by live runs.
-var liveRoot, liveFiles = func() (string, experimentalsys.FS) {
-	root := "/"
+// liveRoot is the host's root directory.
+var liveRoot = func() string {
 	if runtime.GOOS == "windows" {
-		root = filepath.VolumeName(os.Getenv("SystemRoot")) + `\`
+		return filepath.VolumeName(os.Getenv("SystemRoot")) + `\`
 	}
-	return root, sysfs.DirFS(root)
+	return "/"
 }()
 
 // Scan returns the environment's scan document.
@@ -317,11 +325,51 @@ func (e *Environment) Scan() *Scan { return e.scan }
 
 // Recording is a recorded scan (ABI.md section 6).
 type Recording struct {
-	ABI   int               `json:"abi"`
-	Time  time.Time         `json:"time"`
-	Scan  json.RawMessage   `json:"scan"`
-	Files map[string]string `json:"files"`
-	Exec  []RecordedExec    `json:"exec"`
+	ABI   int                    `json:"abi"`
+	Time  time.Time              `json:"time"`
+	Scan  json.RawMessage        `json:"scan"`
+	Files map[string]FileContent `json:"files"`
+	Stat  map[string]PathStat    `json:"stat"`
+	Exec  []RecordedExec         `json:"exec"`
+}
+
+// FileContent is a recorded file's bytes. In JSON it is a string when the
+// bytes are UTF-8 text (no NUL), {"base64": "..."} otherwise.
+type FileContent string
+
+// MarshalJSON implements json.Marshaler.
+func (c FileContent) MarshalJSON() ([]byte, error) {
+	if utf8.ValidString(string(c)) && !strings.ContainsRune(string(c), 0) {
+		return json.Marshal(string(c))
+	}
+	return json.Marshal(struct {
+		Base64 string `json:"base64"`
+	}{base64.StdEncoding.EncodeToString([]byte(c))})
+}
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (c *FileContent) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	if len(b) > 0 && b[0] == '"' {
+		var s string
+		if err := json.Unmarshal(b, &s); err != nil {
+			return err
+		}
+		*c = FileContent(s)
+		return nil
+	}
+	var o struct {
+		Base64 *string `json:"base64"`
+	}
+	if err := json.Unmarshal(b, &o); err != nil || o.Base64 == nil {
+		return errors.New(`a file's content is a string or {"base64": "..."}`)
+	}
+	raw, err := base64.StdEncoding.DecodeString(*o.Base64)
+	if err != nil {
+		return fmt.Errorf("base64: %w", err)
+	}
+	*c = FileContent(raw)
+	return nil
 }
 
 // RecordedExec is one program run in a recording.
@@ -350,6 +398,14 @@ func ParseRecording(b []byte) (*Recording, error) {
 			return nil, fmt.Errorf("recorded scan: key files: %q is not an absolute path", p)
 		}
 	}
+	for p, st := range r.Stat {
+		if _, ok := cleanAbs(p); !ok {
+			return nil, fmt.Errorf("recorded scan: key stat: %q is not a clean absolute path", p)
+		}
+		if err := st.check(); err != nil {
+			return nil, fmt.Errorf("recorded scan: key stat: %q: %w", p, err)
+		}
+	}
 	for i, e := range r.Exec {
 		if len(e.Argv) == 0 {
 			return nil, fmt.Errorf("recorded scan: key exec[%d].argv is empty", i)
@@ -359,8 +415,9 @@ func ParseRecording(b []byte) (*Recording, error) {
 }
 
 // ReplayEnv answers everything from a recording, with no host access:
-// facts from its scan, files only from its files, programs only from its
-// exec list (by exact argv), and the clock stopped at its time.
+// facts from its scan, files only from its files, path metadata only from
+// its stat, programs only from its exec list (by exact argv), and the
+// clock stopped at its time.
 func ReplayEnv(r *Recording) (*Environment, error) {
 	scan, err := NewScan(r.Scan)
 	if err != nil {
@@ -387,7 +444,8 @@ func ReplayEnv(r *Recording) (*Environment, error) {
 	if clock.IsZero() {
 		clock = time.Unix(0, 0).UTC()
 	}
-	return &Environment{scan: scan, files: &sysfs.AdaptFS{FS: mfs}, exec: run, clock: clock, replay: true, scratch: r.Files}, nil
+	return &Environment{scan: scan, files: &sysfs.AdaptFS{FS: mfs}, exec: run, clock: clock, replay: true,
+		scratch: r.Files, stat: r.Stat}, nil
 }
 
 // execRecorder keeps the programs run in a recording environment.

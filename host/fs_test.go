@@ -44,15 +44,15 @@ func TestFileCapabilities(t *testing.T) {
 	}{
 		{"single file", PhaseEvaluate, "read", root + "/granted.txt", StatusCompliant, "granted"},
 		{"tree", PhaseEvaluate, "read", root + "/tree/a.txt", StatusCompliant, "in tree"},
-		{"undeclared sibling", PhaseEvaluate, "read", root + "/secret.txt", StatusNonCompliant, "No such file or directory"},
-		{"dotdot escape", PhaseEvaluate, "read", root + "/tree/../secret.txt", StatusNonCompliant, "No such file or directory"},
+		{"undeclared sibling", PhaseEvaluate, "read", root + "/secret.txt", StatusNonCompliant, "Permission denied"},
+		{"dotdot escape", PhaseEvaluate, "read", root + "/tree/../secret.txt", StatusNonCompliant, "Permission denied"},
 		{"dotdot above root", PhaseEvaluate, "read", "/../../../etc/passwd", StatusNonCompliant, "Operation not permitted"},
 		{"symlink escape", PhaseEvaluate, "read", root + "/tree/escape", StatusNonCompliant, "Permission denied"},
-		{"host file", PhaseEvaluate, "read", "/etc/passwd", StatusNonCompliant, "No such file or directory"},
+		{"host file", PhaseEvaluate, "read", "/etc/passwd", StatusNonCompliant, "Permission denied"},
 		{"write in evaluate", PhaseEvaluate, "write", root + "/tree/new.txt", StatusNonCompliant, "Read-only file system"},
 		{"write read-only in remediate", PhaseRemediate, "write", root + "/granted.txt", StatusFailed, "Read-only file system"},
 		{"write in remediate", PhaseRemediate, "write", root + "/out/new.txt", StatusSucceeded, "written"},
-		{"tree not in remediate", PhaseRemediate, "read", root + "/tree/a.txt", StatusFailed, "No such file or directory"},
+		{"tree not in remediate", PhaseRemediate, "read", root + "/tree/a.txt", StatusFailed, "Permission denied"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -20,6 +20,8 @@ import (
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
+
+	"github.com/amagent/amagent/host/internal/guardfs"
 )
 
 // Names of the host module and its functions.
@@ -77,6 +79,8 @@ type runState struct {
 	// denied lists what the run asked for and was refused (ABI.md
 	// section 7), shared with the run's file system.
 	denied *Denials
+	// files is the run's guarded file system (grants, path facts).
+	files *guardfs.FS
 	// redact removes secret parameter values from what is logged.
 	redact *redactor
 }
@@ -133,6 +137,10 @@ func hostFact(ctx context.Context, mod api.Module, stack []uint64) {
 	key, ok := mem.Read(api.DecodeU32(stack[0]), api.DecodeU32(stack[1]))
 	if !ok {
 		setI32(stack, st.fail(CodeMalformed))
+		return
+	}
+	if len(key) > 0 && key[0] == '/' {
+		setI32(stack, st.pathFact(string(key))) // path metadata (pathfact.go)
 		return
 	}
 	v, found := st.env.scan.Fact(key)

@@ -25,7 +25,7 @@ func TestReplay(t *testing.T) {
 	cases := []struct{ name, action, arg, status, want string }{
 		{"file from recording", "read", "/etc/ssh/sshd_config", StatusCompliant, "PermitRootLogin no"},
 		{"declared, not recorded", "read", "/etc/missing", StatusNonCompliant, "No such file"},
-		{"recorded, not declared", "read", "/etc/shadow", StatusNonCompliant, "No such file"},
+		{"recorded, not declared", "read", "/etc/shadow", StatusNonCompliant, "Permission denied"},
 		{"exec from recording", "exec", execReq("sshd", "-T"), StatusCompliant, "exec ok"},
 		{"exec not recorded", "exec", execReq("uname"), StatusNonCompliant, "exec -1"},
 		{"exec denied", "exec", execReq("id"), StatusNonCompliant, "exec -2"},
@@ -70,7 +70,7 @@ func TestReplayClockAndHostIsolation(t *testing.T) {
 		t.Fatalf("live: %+v", live)
 	}
 	rec := &Recording{ABI: 1, Time: time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC), Scan: json.RawMessage(`{"hostname": "rec"}`),
-		Files: map[string]string{hostFile: "PermitRootLogin yes\n"}}
+		Files: map[string]FileContent{hostFile: "PermitRootLogin yes\n"}}
 	env, err := ReplayEnv(rec)
 	if err != nil {
 		t.Fatal(err)

@@ -1,21 +1,43 @@
 // Package guardfs is the file system a guest sees: a wazero sys.FS mounted
 // at "/" that shows only the paths a manifest grants, read-only unless
-// granted for writing, over a backend (the host's "/" when live, the
-// recording's files in replay).
+// granted for writing (ABI.md sections 2 and 5).
 //
 // Paths reach the FS relative to "/" and already cleaned by wazero, which
 // refuses any path that climbs above the mount with "..". The guard cleans
-// again, answers ENOENT for anything not granted (nothing else is visible),
-// lets the ancestors of granted paths be opened as directories whose listing
-// shows only the way to the grants, and, when the backend is the host,
-// resolves symbolic links so that a link inside a grant cannot lead out of it.
+// again and decides by name alone which grant covers a path; a path no grant
+// covers is refused with EACCES and reported to the run's Deny sink. The
+// ancestors of granted paths can be opened as directories whose listing
+// shows only the way to the grants.
+//
+// On the host (Options.HostRoot) a path is then resolved inside its grant,
+// never looked up a second time (no check-then-open window):
+//
+//   - a tree grant is an os.Root opened once per run; reading resolves the
+//     path inside it, following a symbolic link only while it stays inside
+//     the tree (os.Root walks the path one component at a time, holding
+//     each directory open);
+//   - a file grant is read with a single open of its own path, which
+//     follows the grant's own symbolic link (the admin named that path);
+//   - writing, creating, removing, renaming or changing times or modes
+//     opens the parent directory (inside the tree, or the grant's own
+//     parent) and acts on the last component without following a symbolic
+//     link (O_NOFOLLOW, AT_SYMLINK_NOFOLLOW);
+//   - any other link that leaves its grant, dangling or not, is EACCES;
+//   - a file opened through a read-only grant refuses every change (write,
+//     truncate, times), whatever the phase.
+//
+// In replay without writes (Options.Backend) the files are the recording's,
+// in memory, where there are no symbolic links.
 package guardfs
 
 import (
+	"errors"
 	"io/fs"
+	"os"
 	"path"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	experimentalsys "github.com/tetratelabs/wazero/experimental/sys"
 	"github.com/tetratelabs/wazero/sys"
@@ -52,20 +74,87 @@ func ParseGrants(read, write []string) []Grant {
 	return out
 }
 
-// FS is the guarded file system.
-type FS struct {
-	experimentalsys.UnimplementedFS
-	backend experimentalsys.FS
-	grants  []Grant
-	// hostRoot, when not empty, is the host directory the backend serves;
-	// symbolic links are resolved there and must stay inside the grants.
-	hostRoot string
+// Why a path was refused, as passed to Options.Deny.
+const (
+	Undeclared   = "undeclared"
+	LeavesGrant  = "symbolic link leaves its grant"
+	WriteSymlink = "writing through a symbolic link"
+)
+
+// Options configure an FS.
+type Options struct {
+	Grants []Grant
+	// HostRoot is the host directory the guest's "/" is ("/" live, a
+	// scratch copy in a replay that writes). Empty: Backend serves.
+	HostRoot string
+	// Backend serves the files when HostRoot is empty (a recording's
+	// files); it must have no symbolic links.
+	Backend experimentalsys.FS
+	// Deny, when set, is told each refusal of a path: the guest's
+	// absolute path ("/etc/shadow") and why (Undeclared, LeavesGrant,
+	// WriteSymlink).
+	Deny func(path, why string)
 }
 
-// New guards backend with grants. hostRoot is the host directory backing
-// the FS (for symlink checks), or "" when the backend is not the host.
-func New(backend experimentalsys.FS, grants []Grant, hostRoot string) *FS {
-	return &FS{backend: backend, grants: grants, hostRoot: hostRoot}
+// FS is the guarded file system of one run. Close it when the run ends.
+type FS struct {
+	experimentalsys.UnimplementedFS
+	grants  []*grant
+	host    string
+	backend experimentalsys.FS
+	deny    func(string, string)
+}
+
+// grant is a Grant on the host, with its root opened on first use.
+type grant struct {
+	Grant
+	abs string // host path
+
+	mu   sync.Mutex
+	root *os.Root
+}
+
+// New makes the guarded FS of one run.
+func New(o Options) *FS {
+	g := &FS{host: o.HostRoot, backend: o.Backend, deny: o.Deny}
+	for _, gr := range o.Grants {
+		abs := ""
+		if o.HostRoot != "" {
+			abs = filepath.Join(o.HostRoot, filepath.FromSlash(gr.Path))
+		}
+		g.grants = append(g.grants, &grant{Grant: gr, abs: abs})
+	}
+	return g
+}
+
+// Close releases the roots opened for the run's tree grants. Files the
+// guest still holds stay usable until wazero closes them.
+func (g *FS) Close() error {
+	for _, gr := range g.grants {
+		gr.mu.Lock()
+		if gr.root != nil {
+			_ = gr.root.Close()
+			gr.root = nil
+		}
+		gr.mu.Unlock()
+	}
+	return nil
+}
+
+// openRoot is the grant's tree, opened once per run (following the
+// grant's own path: the admin named it).
+func (gr *grant) openRoot() (*os.Root, error) {
+	gr.mu.Lock()
+	defer gr.mu.Unlock()
+	if gr.root != nil {
+		return gr.root, nil
+	}
+	r, err := os.OpenRoot(gr.abs)
+	if err != nil {
+		return nil, err
+	}
+	gr.root = r
+	return r, nil
 }
 
 func clean(p string) string {
@@ -78,26 +167,51 @@ func clean(p string) string {
 	return p
 }
 
-// allowed reports whether p is inside a grant (write: a writable grant).
-func (g *FS) allowed(p string, write bool) bool {
-	if p == "." {
-		return false
+// covers reports whether gr covers p, and p's path inside it ("." for
+// the grant's own path).
+func (gr *grant) covers(p string) (string, bool) {
+	switch {
+	case p == gr.Path:
+		return ".", true
+	case gr.Tree && strings.HasPrefix(p, gr.Path+"/"):
+		return p[len(gr.Path)+1:], true
 	}
+	return "", false
+}
+
+// covering is the grants that cover p (write: the writable ones), the
+// most specific first.
+func (g *FS) covering(p string, write bool) []*grant {
+	if p == "." {
+		return nil
+	}
+	var out []*grant
 	for _, gr := range g.grants {
 		if write && !gr.Write {
 			continue
 		}
-		if p == gr.Path || (gr.Tree && strings.HasPrefix(p, gr.Path+"/")) {
-			return true
+		if _, ok := gr.covers(p); ok {
+			out = append(out, gr)
 		}
 	}
-	return false
+	if len(out) > 1 {
+		// Longest path first: a file grant inside a tree is tried before
+		// the tree, so that its own symbolic link is followed.
+		for i := 1; i < len(out); i++ {
+			for j := i; j > 0 && len(out[j].Path) > len(out[j-1].Path); j-- {
+				out[j], out[j-1] = out[j-1], out[j]
+			}
+		}
+	}
+	return out
 }
 
-// ancestor reports whether p is a directory on the way to a grant.
+// ancestor reports whether p is a directory on the way to a grant. The
+// root always is (with no grants it lists nothing), so that wazero can
+// open the mount and every path reaches the guard to be refused.
 func (g *FS) ancestor(p string) bool {
 	if p == "." {
-		return len(g.grants) > 0
+		return true
 	}
 	for _, gr := range g.grants {
 		if strings.HasPrefix(gr.Path, p+"/") {
@@ -107,27 +221,80 @@ func (g *FS) ancestor(p string) bool {
 	return false
 }
 
-// linkOK resolves p on the host and checks that the target is allowed too.
-func (g *FS) linkOK(p string, write bool) bool {
-	if g.hostRoot == "" {
-		return true
-	}
-	host := filepath.Join(g.hostRoot, filepath.FromSlash(p))
-	real, err := filepath.EvalSymlinks(host)
-	if err != nil {
-		// Not there (yet): the parent must resolve inside the grants.
-		parent, perr := filepath.EvalSymlinks(filepath.Dir(host))
-		if perr != nil {
-			return true // the backend will answer ENOENT
+func (g *FS) visible(p string) bool { return len(g.covering(p, false)) > 0 || g.ancestor(p) }
+
+// Readable reports whether the absolute guest path p ("/etc/shadow") is
+// declared readable (a read or write grant covers it).
+func (g *FS) Readable(p string) bool { return len(g.covering(clean(p), false)) > 0 }
+
+// refuse reports a refused path to the sink and answers EACCES.
+func (g *FS) refuse(p, why string) experimentalsys.Errno {
+	if g.deny != nil {
+		if p == "." {
+			p = ""
 		}
-		real = filepath.Join(parent, filepath.Base(host))
+		g.deny("/"+p, why)
 	}
-	rel, err := filepath.Rel(g.hostRoot, real)
-	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+	return experimentalsys.EACCES
+}
+
+// errEscape marks an error of a path that leaves its grant.
+var errEscape = errors.New("leaves its grant")
+
+// errNoFollow marks a change refused because the last component is a
+// symbolic link.
+var errNoFollow = errors.New("is a symbolic link")
+
+// isEscape recognises os.Root's refusal of a path that leaves the root.
+// (The error is unexported; should its text change, the refusal is still
+// an error, only with another errno.)
+func isEscape(err error) bool {
+	if err == nil {
 		return false
 	}
-	rel = filepath.ToSlash(rel)
-	return rel == p || g.allowed(rel, write)
+	if errors.Is(err, errEscape) {
+		return true
+	}
+	for e := err; e != nil; e = errors.Unwrap(e) {
+		if e.Error() == "path escapes from parent" {
+			return true
+		}
+	}
+	return false
+}
+
+// errno turns an error of an operation on p into the guest's errno,
+// reporting refusals.
+func (g *FS) errno(p string, err error) experimentalsys.Errno {
+	switch {
+	case err == nil:
+		return 0
+	case isEscape(err):
+		return g.refuse(p, LeavesGrant)
+	case errors.Is(err, errNoFollow):
+		return g.refuse(p, WriteSymlink)
+	}
+	return experimentalsys.UnwrapOSError(err)
+}
+
+// each runs op on the grants covering p until one does not refuse p as
+// leaving it (a path may be inside two grants, e.g. a file grant inside a
+// tree: the file grant follows its own link, the tree does not).
+func each[T any](g *FS, p string, write bool, op func(gr *grant, rel string) (T, error)) (T, experimentalsys.Errno) {
+	var zero T
+	var last error
+	for _, gr := range g.covering(p, write) {
+		rel, _ := gr.covers(p)
+		v, err := op(gr, rel)
+		if err == nil {
+			return v, 0
+		}
+		last = err
+		if !isEscape(err) {
+			break
+		}
+	}
+	return zero, g.errno(p, last)
 }
 
 func wantsWrite(flag experimentalsys.Oflag) bool {
@@ -139,115 +306,178 @@ func (g *FS) OpenFile(p string, flag experimentalsys.Oflag, perm fs.FileMode) (e
 	p = clean(p)
 	write := wantsWrite(flag)
 	switch {
-	case g.allowed(p, write):
-		if !g.linkOK(p, write) {
-			return nil, experimentalsys.EACCES
+	case len(g.covering(p, write)) > 0:
+		if g.host == "" {
+			f, errno := g.backend.OpenFile(p, flag, perm)
+			if errno != 0 {
+				return nil, errno
+			}
+			return &readOnly{File: f}, 0
 		}
-		return g.backend.OpenFile(p, flag, perm)
-	case write && (g.allowed(p, false) || g.ancestor(p)):
+		return each(g, p, write, func(gr *grant, rel string) (experimentalsys.File, error) {
+			return g.openHost(gr, rel, flag, perm)
+		})
+	case write && g.visible(p):
 		return nil, experimentalsys.EROFS
 	case !write && g.ancestor(p):
-		f, errno := g.backend.OpenFile(p, experimentalsys.O_RDONLY|experimentalsys.O_DIRECTORY, 0)
-		if errno != 0 {
-			return nil, errno
-		}
-		return &ancestorDir{File: f, g: g, dir: p}, 0
+		return g.openAncestor(p)
 	}
-	return nil, experimentalsys.ENOENT
+	return nil, g.refuse(p, Undeclared)
 }
-
-func (g *FS) visible(p string) bool { return g.allowed(p, false) || g.ancestor(p) }
 
 // Lstat implements experimentalsys.FS.
-func (g *FS) Lstat(p string) (sys.Stat_t, experimentalsys.Errno) {
-	p = clean(p)
-	if !g.visible(p) {
-		return sys.Stat_t{}, experimentalsys.ENOENT
-	}
-	return g.backend.Lstat(p)
-}
+func (g *FS) Lstat(p string) (sys.Stat_t, experimentalsys.Errno) { return g.stat(clean(p), false) }
 
 // Stat implements experimentalsys.FS.
-func (g *FS) Stat(p string) (sys.Stat_t, experimentalsys.Errno) {
+func (g *FS) Stat(p string) (sys.Stat_t, experimentalsys.Errno) { return g.stat(clean(p), true) }
+
+func (g *FS) stat(p string, follow bool) (sys.Stat_t, experimentalsys.Errno) {
+	switch {
+	case len(g.covering(p, false)) > 0:
+		if g.host == "" {
+			return g.backend.Stat(p)
+		}
+		fi, errno := each(g, p, false, func(gr *grant, rel string) (fs.FileInfo, error) {
+			return g.statHost(gr, rel, follow)
+		})
+		if errno != 0 {
+			return sys.Stat_t{}, errno
+		}
+		return sys.NewStat_t(fi), 0
+	case g.ancestor(p):
+		if g.host == "" {
+			return g.backend.Stat(p)
+		}
+		fi, err := os.Stat(g.hostPath(p))
+		if err != nil {
+			return sys.Stat_t{}, experimentalsys.UnwrapOSError(err)
+		}
+		return sys.NewStat_t(fi), 0
+	}
+	return sys.Stat_t{}, g.refuse(p, Undeclared)
+}
+
+// LstatInfo is Lstat with the host's own answer (owner included), for the
+// path-metadata fact: p must be declared readable (or it is refused), and
+// it is resolved inside its grant like any access. Host only.
+func (g *FS) LstatInfo(p string) (fs.FileInfo, experimentalsys.Errno) {
 	p = clean(p)
-	if !g.visible(p) {
-		return sys.Stat_t{}, experimentalsys.ENOENT
+	if len(g.covering(p, false)) == 0 {
+		return nil, g.refuse(p, Undeclared)
 	}
-	if g.allowed(p, false) && !g.linkOK(p, false) {
-		return sys.Stat_t{}, experimentalsys.EACCES
+	if g.host == "" {
+		return nil, experimentalsys.ENOSYS
 	}
-	return g.backend.Stat(p)
+	return each(g, p, false, func(gr *grant, rel string) (fs.FileInfo, error) {
+		return g.statHost(gr, rel, false)
+	})
 }
 
 // Readlink implements experimentalsys.FS.
 func (g *FS) Readlink(p string) (string, experimentalsys.Errno) {
 	p = clean(p)
-	if !g.allowed(p, false) {
-		return "", experimentalsys.ENOENT
+	switch {
+	case len(g.covering(p, false)) > 0:
+		if g.host == "" {
+			return "", experimentalsys.EINVAL // no links in a recording
+		}
+		return each(g, p, false, func(gr *grant, rel string) (string, error) {
+			if !gr.Tree {
+				return os.Readlink(gr.abs)
+			}
+			r, err := gr.openRoot()
+			if err != nil {
+				return "", err
+			}
+			return r.Readlink(rel)
+		})
+	case g.ancestor(p):
+		return "", experimentalsys.EINVAL
 	}
-	return g.backend.Readlink(p)
+	return "", g.refuse(p, Undeclared)
 }
 
-// writeCheck answers the errno for a modification of p, 0 when allowed.
-func (g *FS) writeCheck(p string) experimentalsys.Errno {
-	if g.allowed(p, true) {
-		if !g.linkOK(p, true) {
-			return experimentalsys.EACCES
+// change runs op for a modification of p, answering EROFS for a visible
+// path no writable grant covers, and refusing undeclared ones.
+func (g *FS) change(p string, op func(gr *grant, rel string) error) experimentalsys.Errno {
+	p = clean(p)
+	switch {
+	case len(g.covering(p, true)) > 0:
+		if g.host == "" {
+			return experimentalsys.EROFS
 		}
-		return 0
-	}
-	if g.visible(p) {
+		_, errno := each(g, p, true, func(gr *grant, rel string) (struct{}, error) {
+			return struct{}{}, op(gr, rel)
+		})
+		return errno
+	case g.visible(p):
 		return experimentalsys.EROFS
 	}
-	return experimentalsys.ENOENT
+	return g.refuse(p, Undeclared)
 }
 
 // Mkdir implements experimentalsys.FS.
 func (g *FS) Mkdir(p string, perm fs.FileMode) experimentalsys.Errno {
-	p = clean(p)
-	if e := g.writeCheck(p); e != 0 {
-		return e
+	errno := g.change(p, func(gr *grant, rel string) error {
+		return g.atParent(gr, rel, func(d *parentDir, name string) error { return d.mkdir(name, perm) })
+	})
+	if errno == experimentalsys.ENOTDIR {
+		errno = experimentalsys.ENOENT // as wazero's own DirFS answers
 	}
-	return g.backend.Mkdir(p, perm)
+	return errno
 }
 
 // Chmod implements experimentalsys.FS.
 func (g *FS) Chmod(p string, perm fs.FileMode) experimentalsys.Errno {
-	p = clean(p)
-	if e := g.writeCheck(p); e != 0 {
-		return e
-	}
-	return g.backend.Chmod(p, perm)
-}
-
-// Rename implements experimentalsys.FS.
-func (g *FS) Rename(from, to string) experimentalsys.Errno {
-	from, to = clean(from), clean(to)
-	if e := g.writeCheck(from); e != 0 {
-		return e
-	}
-	if e := g.writeCheck(to); e != 0 {
-		return e
-	}
-	return g.backend.Rename(from, to)
+	return g.change(p, func(gr *grant, rel string) error {
+		return g.atParent(gr, rel, func(d *parentDir, name string) error { return d.chmod(name, perm) })
+	})
 }
 
 // Rmdir implements experimentalsys.FS.
 func (g *FS) Rmdir(p string) experimentalsys.Errno {
-	p = clean(p)
-	if e := g.writeCheck(p); e != 0 {
-		return e
-	}
-	return g.backend.Rmdir(p)
+	return g.change(p, func(gr *grant, rel string) error {
+		return g.atParent(gr, rel, func(d *parentDir, name string) error { return d.remove(name, true) })
+	})
 }
 
 // Unlink implements experimentalsys.FS.
 func (g *FS) Unlink(p string) experimentalsys.Errno {
-	p = clean(p)
-	if e := g.writeCheck(p); e != 0 {
-		return e
+	return g.change(p, func(gr *grant, rel string) error {
+		return g.atParent(gr, rel, func(d *parentDir, name string) error { return d.remove(name, false) })
+	})
+}
+
+// Utimens implements experimentalsys.FS. The times of a symbolic link's
+// target are never changed through the link.
+func (g *FS) Utimens(p string, atim, mtim int64) experimentalsys.Errno {
+	return g.change(p, func(gr *grant, rel string) error {
+		return g.atParent(gr, rel, func(d *parentDir, name string) error { return d.utimens(name, atim, mtim) })
+	})
+}
+
+// Rename implements experimentalsys.FS: both paths must be writable; the
+// names are renamed, never what a link points to.
+func (g *FS) Rename(from, to string) experimentalsys.Errno {
+	var src *parentDir
+	var srcName string
+	defer func() {
+		if src != nil {
+			src.close()
+		}
+	}()
+	if errno := g.change(from, func(gr *grant, rel string) error {
+		d, name, err := g.parent(gr, rel)
+		if err == nil {
+			src, srcName = d, name
+		}
+		return err
+	}); errno != 0 {
+		return errno
 	}
-	return g.backend.Unlink(p)
+	return g.change(to, func(gr *grant, rel string) error {
+		return g.atParent(gr, rel, func(d *parentDir, name string) error { return renameAt(src, srcName, d, name) })
+	})
 }
 
 // Link implements experimentalsys.FS: never allowed (a hard link could
@@ -257,19 +487,142 @@ func (g *FS) Link(_, _ string) experimentalsys.Errno { return experimentalsys.EP
 // Symlink implements experimentalsys.FS: never allowed.
 func (g *FS) Symlink(_, _ string) experimentalsys.Errno { return experimentalsys.EPERM }
 
-// Utimens implements experimentalsys.FS.
-func (g *FS) Utimens(p string, atim, mtim int64) experimentalsys.Errno {
-	p = clean(p)
-	if e := g.writeCheck(p); e != 0 {
-		return e
+// hostPath is the host path of the guest path p (clean, relative to "/").
+func (g *FS) hostPath(p string) string {
+	if p == "." {
+		return g.host
 	}
-	return g.backend.Utimens(p, atim, mtim)
+	return filepath.Join(g.host, filepath.FromSlash(p))
+}
+
+// openHost opens rel inside gr.
+func (g *FS) openHost(gr *grant, rel string, flag experimentalsys.Oflag, perm fs.FileMode) (experimentalsys.File, error) {
+	ro := !gr.Write
+	if wantsWrite(flag) || flag&experimentalsys.O_NOFOLLOW != 0 {
+		// The last component is never followed: opened from its parent
+		// with O_NOFOLLOW. A link there is ELOOP when the guest asked not
+		// to follow, and refused when it writes.
+		var f *os.File
+		err := g.atParent(gr, rel, func(d *parentDir, name string) error {
+			var err error
+			f, err = d.open(name, osFlag(flag), perm)
+			return err
+		})
+		if err != nil {
+			if errors.Is(err, errNoFollow) && !wantsWrite(flag) {
+				err = experimentalsys.ELOOP
+			}
+			return nil, err
+		}
+		return newFile(f, flag, ro, g.reopener(gr, rel)), nil
+	}
+	var f *os.File
+	var err error
+	if !gr.Tree {
+		// A file grant is read through its own link, with one open.
+		f, err = os.OpenFile(gr.abs, osFlag(flag), 0)
+	} else {
+		var r *os.Root
+		if r, err = gr.openRoot(); err == nil {
+			f, err = r.OpenFile(rel, osFlag(flag), 0)
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	if flag&experimentalsys.O_DIRECTORY != 0 {
+		if fi, err := f.Stat(); err == nil && !fi.IsDir() {
+			f.Close()
+			return nil, experimentalsys.ENOTDIR
+		}
+	}
+	return newFile(f, flag, ro, g.reopener(gr, rel)), nil
+}
+
+// reopener re-opens a directory the same way, to rewind it.
+func (g *FS) reopener(gr *grant, rel string) func() (*os.File, error) {
+	return func() (*os.File, error) {
+		if !gr.Tree {
+			return os.Open(gr.abs)
+		}
+		r, err := gr.openRoot()
+		if err != nil {
+			return nil, err
+		}
+		return r.Open(rel)
+	}
+}
+
+// statHost is the stat (follow) or lstat of rel inside gr.
+func (g *FS) statHost(gr *grant, rel string, follow bool) (fs.FileInfo, error) {
+	if !gr.Tree {
+		if follow {
+			return os.Stat(gr.abs)
+		}
+		return os.Lstat(gr.abs)
+	}
+	r, err := gr.openRoot()
+	if err != nil {
+		return nil, err
+	}
+	if follow {
+		return r.Stat(rel)
+	}
+	return r.Lstat(rel)
+}
+
+// parent opens the directory that holds rel inside gr, and names rel's
+// last component in it. The grant's own path (a file grant, or a tree's
+// top) is in the directory the admin named it in.
+func (g *FS) parent(gr *grant, rel string) (*parentDir, string, error) {
+	if !gr.Tree || rel == "." {
+		d, err := openParentAbs(filepath.Dir(gr.abs))
+		return d, filepath.Base(gr.abs), err
+	}
+	r, err := gr.openRoot()
+	if err != nil {
+		return nil, "", err
+	}
+	d, err := openParentIn(r, path.Dir(rel))
+	return d, path.Base(rel), err
+}
+
+// atParent runs op on rel's parent directory and last component.
+func (g *FS) atParent(gr *grant, rel string, op func(d *parentDir, name string) error) error {
+	d, name, err := g.parent(gr, rel)
+	if err != nil {
+		return err
+	}
+	defer d.close()
+	return op(d, name)
+}
+
+// openAncestor opens a directory above the grants.
+func (g *FS) openAncestor(p string) (experimentalsys.File, experimentalsys.Errno) {
+	if g.host == "" {
+		f, errno := g.backend.OpenFile(p, experimentalsys.O_RDONLY|experimentalsys.O_DIRECTORY, 0)
+		if errno != 0 {
+			return nil, errno
+		}
+		return &ancestorDir{readOnly: readOnly{File: f}, g: g, dir: p}, 0
+	}
+	abs := g.hostPath(p)
+	f, err := os.Open(abs)
+	if err != nil {
+		return nil, experimentalsys.UnwrapOSError(err)
+	}
+	if fi, err := f.Stat(); err != nil || !fi.IsDir() {
+		f.Close()
+		return nil, experimentalsys.ENOTDIR
+	}
+	file := newFile(f, experimentalsys.O_RDONLY, false, func() (*os.File, error) { return os.Open(abs) })
+	return &ancestorDir{readOnly: readOnly{File: file}, g: g, dir: p}, 0
 }
 
 // ancestorDir is a directory above the grants: listing it shows only the
 // entries that lead to a grant.
 type ancestorDir struct {
-	experimentalsys.File
+	readOnly
 	g   *FS
 	dir string
 }
@@ -300,16 +653,31 @@ func (d *ancestorDir) Readdir(n int) ([]experimentalsys.Dirent, experimentalsys.
 	}
 }
 
-// Write, Pwrite, Truncate and Utimens are refused on a directory above the grants.
-func (d *ancestorDir) Write([]byte) (int, experimentalsys.Errno) { return 0, experimentalsys.EBADF }
+// readOnly is a file opened through a read-only grant (or a directory
+// above the grants): it refuses every change, in either phase.
+type readOnly struct {
+	experimentalsys.File
+}
+
+// Write implements experimentalsys.File.
+func (f *readOnly) Write([]byte) (int, experimentalsys.Errno) { return 0, experimentalsys.EBADF }
 
 // Pwrite implements experimentalsys.File.
-func (d *ancestorDir) Pwrite([]byte, int64) (int, experimentalsys.Errno) {
+func (f *readOnly) Pwrite([]byte, int64) (int, experimentalsys.Errno) {
 	return 0, experimentalsys.EBADF
 }
 
 // Truncate implements experimentalsys.File.
-func (d *ancestorDir) Truncate(int64) experimentalsys.Errno { return experimentalsys.EISDIR }
+func (f *readOnly) Truncate(int64) experimentalsys.Errno { return experimentalsys.EBADF }
 
-// Utimens implements experimentalsys.File.
-func (d *ancestorDir) Utimens(int64, int64) experimentalsys.Errno { return experimentalsys.EROFS }
+// Utimens implements experimentalsys.File. (EROFS, not EPERM or ENOSYS,
+// which would make wazero retry by path.)
+func (f *readOnly) Utimens(int64, int64) experimentalsys.Errno { return experimentalsys.EROFS }
+
+// SetAppend implements experimentalsys.File.
+func (f *readOnly) SetAppend(enable bool) experimentalsys.Errno {
+	if !enable {
+		return 0
+	}
+	return experimentalsys.EBADF
+}
