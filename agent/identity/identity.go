@@ -62,7 +62,7 @@ var ErrKeyConflict = errors.New("enrollment refused (409): the device UUID is bo
 
 // ErrClock is returned by Enroll when the platform refuses the request's
 // time even after signing again with the platform's own time.
-var ErrClock = errors.New("enrollment refused: the request's time is too far from the platform's clock")
+var ErrClock = errors.New("enrollment refused twice for its time, the second time signed with the platform's own time")
 
 // Quarantiner is implemented by stores that can move a corrupt key aside
 // (state.FileStore).
@@ -371,7 +371,7 @@ func (e *Enroller) Enroll(ctx context.Context, id *Identity) error {
 				ErrKeyConflict, id.UUID(), id.UUID(), reason(resp.Body))
 		case http.StatusUnauthorized:
 			why := reason(resp.Body)
-			if !strings.Contains(strings.ToLower(why), "time") {
+			if !aboutTime(why) {
 				if why != "" {
 					return fmt.Errorf("%w: %s", ErrAccessDenied, why)
 				}
@@ -381,13 +381,24 @@ func (e *Enroller) Enroll(ctx context.Context, id *Identity) error {
 			if attempt > 0 || derr != nil {
 				return fmt.Errorf("%w: signed at %s: %s", ErrClock, t.UTC().Format(time.RFC3339), why)
 			}
-			// The device's clock is off: sign again, once, with the
-			// platform's time.
+			// The device's clock is off (or this second's request was
+			// already used): sign again, once, with the platform's time.
+			if date.Unix() == t.Unix() {
+				date = date.Add(time.Second)
+			}
 			t = date
 		default:
 			return fmt.Errorf("enroll: platform answered %d: %s", resp.Status, httpx.Snippet(resp.Body, 200))
 		}
 	}
+}
+
+// aboutTime says whether a 401's reason is about the request's time (off
+// the platform's clock, or a signed time already used) rather than the
+// access key or the signature.
+func aboutTime(why string) bool {
+	w := strings.ToLower(why)
+	return strings.Contains(w, "time is off") || strings.Contains(w, "clock") || strings.Contains(w, "already used")
 }
 
 // reason is the "error" of a JSON answer, else a snippet of the body.
