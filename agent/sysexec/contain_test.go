@@ -3,7 +3,9 @@
 package sysexec
 
 import (
+	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -202,5 +204,33 @@ func BenchmarkRunContained(b *testing.B) {
 		if _, err := Run(b.Context(), Request{Argv: []string{"/bin/true"}, Contain: true}); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+func TestProcessGroupFallback(t *testing.T) {
+	// Without a cgroup (forced here, in a child test process), a
+	// background child still ends with the call; Containment says so.
+	if os.Getenv("AMAGENT_SYSEXEC_NO_CGROUP") != "1" {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestProcessGroupFallback$", "-test.v")
+		cmd.Env = append(os.Environ(), "AMAGENT_SYSEXEC_NO_CGROUP=1")
+		out, err := cmd.CombinedOutput()
+		if err != nil || !strings.Contains(string(out), "--- PASS: TestProcessGroupFallback") {
+			t.Fatalf("%v\n%s", err, out)
+		}
+		return
+	}
+	cgroupBase()
+	disableCgroups(errors.New("disabled by the test"))
+	if Containment() != ContainmentProcessGroup || !strings.Contains(ContainmentReason(), "disabled by the test") {
+		t.Fatalf("containment %s (%s)", Containment(), ContainmentReason())
+	}
+	res, err := Run(t.Context(), Request{Argv: []string{"sh", "-c", "sleep 71 & echo $!"}, Contain: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pids := pidsIn(t, res.Stdout)
+	killLater(t, pids)
+	if pidAlive(t, pids[0]) {
+		t.Errorf("pid %d still running after Run returned (process-group containment)", pids[0])
 	}
 }
