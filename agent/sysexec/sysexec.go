@@ -1,6 +1,8 @@
 // Package sysexec runs programs the way the agent always runs them: argv
 // only, never through a shell, the program resolved on a fixed system path
-// (never the environment's PATH), with a timeout and capped output.
+// (never the environment's PATH), with a timeout and capped output. A
+// contained run (Request.Contain, the sandbox's exec) also ends every
+// process it started before Run returns: see Containment.
 package sysexec
 
 import (
