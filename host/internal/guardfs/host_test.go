@@ -20,6 +20,7 @@ import (
 //	tree/dangle -> ../new  leaves, dangling
 //	tree/dir -> ..         a folder outside
 //	tree/abs -> /secret    absolute
+//	tree/absin -> <root>/tree/a  absolute, to inside
 //	file -> secret         a file grant that is a link (read through it)
 //	w/                     the write tree
 //	w/dangle -> ../created leaves, dangling
@@ -46,6 +47,8 @@ func hostTree(t *testing.T) (string, *FS, *[]string) {
 		"tree/dir": "..", "tree/abs": "/secret", "file": "secret", "w/dangle": "../created", "w/link": "x"} {
 		must(os.Symlink(target, filepath.Join(root, filepath.FromSlash(link))))
 	}
+	// An absolute link counts as leaving, even to a path inside the tree.
+	must(os.Symlink(filepath.Join(root, "tree", "a"), filepath.Join(root, "tree", "absin")))
 	var denied []string
 	g := New(Options{HostRoot: root, Grants: ParseGrants([]string{"/tree/", "/file"}, []string{"/w/"}),
 		Deny: func(p, why string) { denied = append(denied, p+" "+why) }})
@@ -84,7 +87,7 @@ func TestHostSymlinkRules(t *testing.T) {
 			t.Errorf("read %s: %q %v, want %q", p, got, errno, want)
 		}
 	}
-	for _, p := range []string{"tree/out", "tree/dangle", "tree/dir/secret", "tree/abs", "secret", "w/dangle"} {
+	for _, p := range []string{"tree/out", "tree/dangle", "tree/dir/secret", "tree/abs", "tree/absin", "secret", "w/dangle"} {
 		if got, errno := readAll(t, g, p); errno != experimentalsys.EACCES {
 			t.Errorf("read %s: %q %v, want EACCES", p, got, errno)
 		}
@@ -178,7 +181,7 @@ func TestHostSymlinkRules(t *testing.T) {
 	if _, errno := d.Seek(0, io.SeekStart); errno != 0 {
 		t.Fatal(errno)
 	}
-	if again := names(); !slices.Equal(first, again) || len(first) != 6 {
+	if again := names(); !slices.Equal(first, again) || len(first) != 7 {
 		t.Errorf("readdir %v, after rewind %v", first, again)
 	}
 	if !slices.Contains(*denied, "/tree/out "+LeavesGrant) || !slices.Contains(*denied, "/w/link "+WriteSymlink) || !slices.Contains(*denied, "/secret "+Undeclared) {
