@@ -273,19 +273,6 @@ func (s *sqlStore) Enroll(ctx context.Context, e Enrollment, now time.Time) (int
 		return 0, fmt.Errorf("enroll %s: %w", e.UUID, err)
 	}
 	defer tx.Rollback()
-	if e.SignedAt != "" {
-		if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM enroll_replays WHERE expires_at < ?`), ms(now)); err != nil {
-			return 0, fmt.Errorf("enroll %s: %w", e.UUID, err)
-		}
-		res, err := tx.ExecContext(ctx, s.q(`INSERT INTO enroll_replays (device_uuid, signed_at, expires_at) VALUES (?, ?, ?)
-			ON CONFLICT (device_uuid, signed_at) DO NOTHING`), e.UUID, e.SignedAt, ms(e.Expires))
-		if err != nil {
-			return 0, fmt.Errorf("enroll %s: %w", e.UUID, err)
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return 0, fmt.Errorf("enroll %s signed at %s: %w", e.UUID, e.SignedAt, ErrReplay)
-		}
-	}
 	// One statement binds the key of a new or unbound device, or rotates
 	// the token of a device enrolling with its bound key; a device bound to
 	// another key is left alone (no row comes back). On PostgreSQL the
@@ -302,6 +289,23 @@ func (s *sqlStore) Enroll(ctx context.Context, e Enrollment, now time.Time) (int
 	}
 	if err != nil {
 		return 0, fmt.Errorf("enroll %s: %w", e.UUID, err)
+	}
+	// The signed time is used up only by an enrollment that succeeds (a
+	// refused one rolls back), so another key is 409 whatever its time.
+	if e.SignedAt != "" {
+		// The device's own expired entries go (its row is locked by now,
+		// so this never contends with another device's enrollment).
+		if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM enroll_replays WHERE device_uuid = ? AND expires_at < ?`), e.UUID, ms(now)); err != nil {
+			return 0, fmt.Errorf("enroll %s: %w", e.UUID, err)
+		}
+		res, err := tx.ExecContext(ctx, s.q(`INSERT INTO enroll_replays (device_uuid, signed_at, expires_at) VALUES (?, ?, ?)
+			ON CONFLICT (device_uuid, signed_at) DO NOTHING`), e.UUID, e.SignedAt, ms(e.Expires))
+		if err != nil {
+			return 0, fmt.Errorf("enroll %s: %w", e.UUID, err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return 0, fmt.Errorf("enroll %s signed at %s: %w", e.UUID, e.SignedAt, ErrReplay)
+		}
 	}
 	if err := tx.Commit(); err != nil {
 		return 0, fmt.Errorf("enroll %s: %w", e.UUID, err)
