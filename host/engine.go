@@ -46,6 +46,13 @@ type Limits struct {
 	ExecOutput int
 	// MaxModuleSize is the largest .wasm accepted; default 64 MiB.
 	MaxModuleSize int64
+	// CompileTimeout bounds compiling one module; default 30s. A module
+	// that passes it is refused as "compile limit" until its bytes change.
+	CompileTimeout time.Duration
+	// CompileMemory bounds the memory of the process that compiles a
+	// module (Linux, with a compile child: see compile.go); default
+	// 512 MiB.
+	CompileMemory int64
 }
 
 func (l Limits) withDefaults() Limits {
@@ -70,6 +77,12 @@ func (l Limits) withDefaults() Limits {
 	if l.MaxModuleSize <= 0 {
 		l.MaxModuleSize = 64 << 20
 	}
+	if l.CompileTimeout <= 0 {
+		l.CompileTimeout = 30 * time.Second
+	}
+	if l.CompileMemory <= 0 {
+		l.CompileMemory = 512 << 20
+	}
 	return l
 }
 
@@ -82,6 +95,12 @@ type Options struct {
 	Log      *slog.Logger
 	// Interpreter forces wazero's interpreter even where its compiler runs.
 	Interpreter bool
+	// CompileCommand is the argv of a process that runs CompileChild (the
+	// agent sets its own binary and hidden subcommand): with a CacheDir,
+	// modules are compiled there, under Limits.CompileTimeout and
+	// Limits.CompileMemory, and loaded from the cache. nil compiles in this
+	// process under the time bound only (compile.go).
+	CompileCommand []string
 
 	// noCloseOnDone turns WithCloseOnContextDone off (benchmarks only).
 	noCloseOnDone bool
@@ -95,8 +114,19 @@ type Engine struct {
 	limits Limits
 	log    *slog.Logger
 
+	// How modules are compiled (compile.go): codes is the checked
+	// compiled-code cache (nil without a CacheDir), child the compile
+	// process's argv (nil: in this process).
+	codes       *codeCache
+	child       []string
+	closeOnDone bool
+	interpreter bool
+
 	mu       sync.Mutex
 	compiled map[string]compiled
+	inflight map[string]*flight // sha256 -> the compile under way
+	refused  map[string]string  // sha256 -> why it is over the compile bound
+	warned   map[string]bool    // sha256 -> a damaged cache entry was logged
 }
 
 // compiled is a compiled module and, when its data segments were taken
@@ -108,7 +138,9 @@ type compiled struct {
 
 // NewEngine makes the runtime, with the WASI and amagent host modules.
 func NewEngine(ctx context.Context, o Options) (*Engine, error) {
-	e := &Engine{limits: o.Limits.withDefaults(), log: o.Log, compiled: map[string]compiled{}}
+	e := &Engine{limits: o.Limits.withDefaults(), log: o.Log, compiled: map[string]compiled{},
+		inflight: map[string]*flight{}, refused: map[string]string{}, warned: map[string]bool{},
+		child: o.CompileCommand, closeOnDone: !o.noCloseOnDone, interpreter: o.Interpreter}
 	if e.log == nil {
 		e.log = slog.New(slog.DiscardHandler)
 	}
@@ -118,15 +150,16 @@ func NewEngine(ctx context.Context, o Options) (*Engine, error) {
 	}
 	cfg = cfg.WithCloseOnContextDone(!o.noCloseOnDone).
 		WithMemoryLimitPages(uint32(e.limits.MaxMemory >> 16))
-	if o.CacheDir != "" {
-		if err := os.MkdirAll(o.CacheDir, 0o700); err != nil {
-			return nil, fmt.Errorf("wasm cache: %w", err)
-		}
-		c, err := wazero.NewCompilationCacheWithDir(o.CacheDir)
+	if o.CacheDir != "" && !o.Interpreter {
+		codes, err := openCodeCache(o.CacheDir)
 		if err != nil {
-			return nil, fmt.Errorf("wasm cache %s: %w", o.CacheDir, err)
+			return nil, err
 		}
-		e.cache = c
+		c, err := wazero.NewCompilationCacheWithDir(codes.dir)
+		if err != nil {
+			return nil, fmt.Errorf("wasm cache %s: %w", codes.dir, err)
+		}
+		e.codes, e.cache = codes, c
 		cfg = cfg.WithCompilationCache(c)
 	}
 	e.rt = wazero.NewRuntimeWithConfig(ctx, cfg)
@@ -208,7 +241,7 @@ func (e *Engine) LoadModule(ctx context.Context, m *Manifest, dir string, wasm [
 	if m.SHA256 != "" && m.SHA256 != hexSum {
 		return nil, fmt.Errorf("module: sha256 is %s, the manifest's key sha256 says %s", hexSum, m.SHA256)
 	}
-	c, err := e.compile(ctx, hexSum, wasm)
+	c, err := e.compile(ctx, m.Name, hexSum, wasm)
 	if err != nil {
 		return nil, err
 	}
@@ -233,35 +266,68 @@ const minImage = 256 << 10
 // maxImage is the largest (also capped by the agent's MaxMemory).
 const maxImage = 64 << 20
 
-func (e *Engine) compile(ctx context.Context, sum string, wasm []byte) (compiled, error) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if c, ok := e.compiled[sum]; ok {
-		return c, nil
+// compile returns the module compiled, from memory, from the checked
+// cache, or compiled now within the compile bound (compile.go). The
+// engine's lock is held only to look up and record: never while compiling.
+func (e *Engine) compile(ctx context.Context, name, sum string, wasm []byte) (compiled, error) {
+	for {
+		e.mu.Lock()
+		if c, ok := e.compiled[sum]; ok {
+			e.mu.Unlock()
+			return c, nil
+		}
+		if reason, ok := e.refused[sum]; ok {
+			e.mu.Unlock()
+			return compiled{}, &CompileLimitError{Reason: reason}
+		}
+		if f, ok := e.inflight[sum]; ok {
+			e.mu.Unlock()
+			select {
+			case <-f.done:
+			case <-ctx.Done():
+				return compiled{}, ctx.Err()
+			}
+			if f.err != nil && ctx.Err() == nil && (errors.Is(f.err, context.Canceled) || errors.Is(f.err, context.DeadlineExceeded)) {
+				continue // the caller that compiled it gave up; try again
+			}
+			return f.c, f.err
+		}
+		f := &flight{done: make(chan struct{})}
+		e.inflight[sum] = f
+		e.mu.Unlock()
+
+		f.c, f.err = e.compileNow(ctx, name, sum, wasm)
+		e.mu.Lock()
+		delete(e.inflight, sum)
+		var limit *CompileLimitError
+		if f.err == nil {
+			e.compiled[sum] = f.c
+		} else if errors.As(f.err, &limit) {
+			e.refused[sum] = limit.Reason
+		}
+		e.mu.Unlock()
+		close(f.done)
+		return f.c, f.err
 	}
-	// These rewrites change how the module starts, not what it does:
-	// a large initial memory is taken out of the data segments and
-	// handed to the run's allocator, which keeps released memory holding
-	// it (internal/wasmdata.Split, internal/memlimit); otherwise the data
-	// segments are merged, so that wazero copies fewer
-	// (internal/wasmdata.Merge). The forward jumps of Go's dispatch
-	// loops are made direct, skipping loop headers that
-	// WithCloseOnContextDone would check on the way
-	// (internal/wasmjump). Other modules are left as they are.
-	var c compiled
+}
+
+// prepare applies the rewrites that change how the module starts, not what
+// it does: a large initial memory is taken out of the data segments and
+// handed to the run's allocator, which keeps released memory holding it
+// (internal/wasmdata.Split, internal/memlimit); otherwise the data
+// segments are merged, so that wazero copies fewer
+// (internal/wasmdata.Merge). The forward jumps of Go's dispatch loops are
+// made direct, skipping loop headers that WithCloseOnContextDone would
+// check on the way (internal/wasmjump). Other modules are left as they are.
+func (e *Engine) prepare(sum string, wasm []byte) ([]byte, *memlimit.Image) {
+	var image *memlimit.Image
 	mod, img := wasmdata.Split(wasm, int(min(e.limits.MaxMemory, maxImage)))
 	if len(img) >= minImage {
-		c.image = memlimit.NewImage(sum, img)
+		image = memlimit.NewImage(sum, img)
 	} else {
 		mod = wasmdata.Merge(wasm)
 	}
-	cm, err := e.rt.CompileModule(ctx, wasmjump.Rewrite(mod))
-	if err != nil {
-		return compiled{}, fmt.Errorf("module: %w", err)
-	}
-	c.cm = cm
-	e.compiled[sum] = c
-	return c, nil
+	return wasmjump.Rewrite(mod), image
 }
 
 // Forget drops compiled modules whose sha256 is not in keep (after the
@@ -325,6 +391,11 @@ func (e *Engine) capLimits(m *Manifest) runLimits {
 
 // LoadErrorResult is the result of a worklet that could not be loaded.
 func LoadErrorResult(name, phase string, err error) Result {
+	if limit := (*CompileLimitError)(nil); errors.As(err, &limit) {
+		return Result{Name: name, Phase: phase, Status: StatusError, ExitCode: -1, ErrorKind: KindCompileLimit,
+			Error: limit.Error(), Details: json.RawMessage("null"),
+			Hint: "compiling the module would pass the agent's bound (sandbox.compile_timeout, sandbox.compile_memory, or the structural bounds); it is refused until its bytes change"}
+	}
 	return Result{Name: name, Phase: phase, Status: StatusError, ExitCode: -1, ErrorKind: KindLoad,
 		Error: "load: " + err.Error(), Details: json.RawMessage("null")}
 }

@@ -28,6 +28,9 @@ const (
 	KindExit        = "exit"
 	KindLoad        = "load"
 	KindCanceled    = "canceled"
+	// KindCompileLimit: compiling the module passed the agent's bound
+	// (time, memory or structure); refused until its bytes change.
+	KindCompileLimit = "compile limit"
 )
 
 // Result is the outcome of one run.

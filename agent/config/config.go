@@ -69,6 +69,12 @@ type Sandbox struct {
 	MaxOutput string `toml:"max_output"`
 	// MaxExecCalls is the most programs one run may execute.
 	MaxExecCalls int `toml:"max_exec_calls"`
+	// CompileTimeout bounds compiling one module ("30s"); a module over
+	// it is refused as "compile limit" until its bytes change.
+	CompileTimeout time.Duration `toml:"compile_timeout"`
+	// CompileMemory bounds the memory of the process compiling a module
+	// ("512MiB"; enforced on Linux).
+	CompileMemory string `toml:"compile_memory"`
 }
 
 // Scan is the [scan] section.
@@ -100,6 +106,8 @@ const (
 	DefaultSandboxMaxTimeout   = 10 * time.Second
 	DefaultSandboxMaxOutput    = "64KiB"
 	DefaultSandboxMaxExecCalls = 16
+	DefaultSandboxCompileTime  = 30 * time.Second
+	DefaultSandboxCompileMem   = "512MiB"
 
 	DefaultAWSEndpoint = "http://169.254.169.254"
 	DefaultScanTimeout = 2 * time.Minute
@@ -121,6 +129,9 @@ func Default() Config {
 			MaxTimeout:   DefaultSandboxMaxTimeout,
 			MaxOutput:    DefaultSandboxMaxOutput,
 			MaxExecCalls: DefaultSandboxMaxExecCalls,
+
+			CompileTimeout: DefaultSandboxCompileTime,
+			CompileMemory:  DefaultSandboxCompileMem,
 		},
 		Scan: Scan{
 			AWSEndpoint: DefaultAWSEndpoint,
@@ -145,6 +156,8 @@ func (c *Config) ApplyDefaults() {
 	if c.Sandbox.MaxExecCalls == 0 {
 		c.Sandbox.MaxExecCalls = d.Sandbox.MaxExecCalls
 	}
+	setDur(&c.Sandbox.CompileTimeout, d.Sandbox.CompileTimeout)
+	setStr(&c.Sandbox.CompileMemory, d.Sandbox.CompileMemory)
 	setStr(&c.Scan.AWSEndpoint, d.Scan.AWSEndpoint)
 	setDur(&c.Scan.Timeout, d.Scan.Timeout)
 }
@@ -229,6 +242,7 @@ func (c *Config) Validate() error {
 		{"checkin.retry_initial", c.Checkin.RetryInitial},
 		{"checkin.retry_max", c.Checkin.RetryMax},
 		{"sandbox.max_timeout", c.Sandbox.MaxTimeout},
+		{"sandbox.compile_timeout", c.Sandbox.CompileTimeout},
 		{"scan.timeout", c.Scan.Timeout},
 	} {
 		if d.v <= 0 {
@@ -249,6 +263,11 @@ func (c *Config) Validate() error {
 	}
 	if _, err := ParseSize(c.Sandbox.MaxOutput); err != nil {
 		return fmt.Errorf("key sandbox.max_output: %w", err)
+	}
+	if n, err := ParseSize(c.Sandbox.CompileMemory); err != nil {
+		return fmt.Errorf("key sandbox.compile_memory: %w", err)
+	} else if n < 64<<20 {
+		return fmt.Errorf("key sandbox.compile_memory: %s is less than the 64MiB a compile needs", c.Sandbox.CompileMemory)
 	}
 	if c.Sandbox.MaxExecCalls < 0 {
 		return fmt.Errorf("key sandbox.max_exec_calls: must not be negative, got %d", c.Sandbox.MaxExecCalls)
@@ -332,6 +351,9 @@ func ParseSize(s string) (int64, error) {
 
 // MaxMemoryBytes is Sandbox.MaxMemory in bytes (valid after Validate).
 func (s Sandbox) MaxMemoryBytes() int64 { n, _ := ParseSize(s.MaxMemory); return n }
+
+// CompileMemoryBytes is Sandbox.CompileMemory in bytes (valid after Validate).
+func (s Sandbox) CompileMemoryBytes() int64 { n, _ := ParseSize(s.CompileMemory); return n }
 
 // MaxOutputBytes is Sandbox.MaxOutput in bytes (valid after Validate).
 func (s Sandbox) MaxOutputBytes() int64 { n, _ := ParseSize(s.MaxOutput); return n }

@@ -5,10 +5,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 
 	"github.com/amagent/amagent/agent/config"
 	"github.com/amagent/amagent/agent/logging"
 	"github.com/amagent/amagent/agent/version"
+	"github.com/amagent/amagent/host"
 )
 
 const usage = `usage:
@@ -43,6 +45,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return scanCommand(ctx, args[1:], stdout, stderr)
 	case "worklet":
 		return workletCommand(ctx, args[1:], stdout, stderr)
+	case host.CompileChildCommand: // hidden: the engine's compile process
+		return host.CompileChild(ctx, args[1:], os.Stdin, stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "amagent", version.Version)
 		return nil

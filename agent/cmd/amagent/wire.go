@@ -48,7 +48,21 @@ func sandboxLimits(cfg config.Config) host.Limits {
 		MaxTimeout:   cfg.Sandbox.MaxTimeout,
 		MaxOutput:    int(cfg.Sandbox.MaxOutputBytes()),
 		MaxExecCalls: cfg.Sandbox.MaxExecCalls,
+		// Compiling a module: in a child process under these (compileCommand).
+		CompileTimeout: cfg.Sandbox.CompileTimeout,
+		CompileMemory:  cfg.Sandbox.CompileMemoryBytes(),
 	}
+}
+
+// compileCommand is this binary's hidden compile subcommand, which the
+// engine runs to compile a module under the [sandbox] compile bound; nil
+// (compile in process, time bound only) when the binary cannot be found.
+func compileCommand() []string {
+	exe, err := os.Executable()
+	if err != nil {
+		return nil
+	}
+	return []string{exe, host.CompileChildCommand}
 }
 
 // scanEnv is the live collector environment with the [scan] settings.
@@ -73,9 +87,10 @@ func newDaemon(ctx context.Context, cfg config.Config, log *slog.Logger) (*daemo
 		return nil, nil, err
 	}
 	engine, err := host.NewEngine(ctx, host.Options{
-		CacheDir: filepath.Join(cfg.StateDir, "wasm-cache"),
-		Limits:   sandboxLimits(cfg),
-		Log:      log,
+		CacheDir:       filepath.Join(cfg.StateDir, "wasm-cache"),
+		Limits:         sandboxLimits(cfg),
+		Log:            log,
+		CompileCommand: compileCommand(),
 	})
 	if err != nil {
 		return nil, nil, fmt.Errorf("starting the wasm engine: %w", err)
