@@ -61,7 +61,7 @@ func (s *Server) enroll(w http.ResponseWriter, r *http.Request) {
 	devID, err := s.st.Enroll(r.Context(), store.Enrollment{
 		UUID: id.String(), Hostname: req.Hostname, TokenHash: hex.EncodeToString(hash[:]),
 		DeviceKey: base64.StdEncoding.EncodeToString(pub),
-		SignedAt:  req.Time, Expires: signedAt.Add(2 * enrollMaxSkew),
+		Signature: req.Signature, SignedAt: req.Time, Expires: signedAt.Add(2 * enrollMaxSkew),
 	}, now)
 	switch {
 	case errors.Is(err, store.ErrKeyMismatch):
@@ -71,7 +71,7 @@ func (s *Server) enroll(w http.ResponseWriter, r *http.Request) {
 		return
 	case errors.Is(err, store.ErrReplay):
 		s.log.Warn("enrollment refused: replayed", "remote", r.RemoteAddr, "device_uuid", id.String())
-		writeError(w, http.StatusUnauthorized, "this signed enrollment (device_uuid, time) was already used: sign again with a new time")
+		writeError(w, http.StatusUnauthorized, "this signed enrollment was already used (a replay): sign again with a new time")
 		return
 	case err != nil:
 		s.dbError(w, r, err)

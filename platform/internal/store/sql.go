@@ -102,14 +102,17 @@ var migrations = [][]string{
 	// Device keys (PROTOCOL.md, Identity): the first signed enrollment of a
 	// UUID binds its key; '' is unbound (devices enrolled before this
 	// migration bind on their next enrollment). enroll_replays remembers
-	// the signed times accepted within the skew window.
+	// the signatures accepted within the skew window (ed25519 signatures
+	// are deterministic: the same key signing the same uuid and time gives
+	// the same bytes, and no other bytes verify).
 	2: {
 		`ALTER TABLE devices ADD COLUMN device_key TEXT NOT NULL DEFAULT ''`,
 		`CREATE TABLE enroll_replays (
 			device_uuid TEXT NOT NULL,
+			signature TEXT NOT NULL,
 			signed_at TEXT NOT NULL,
 			expires_at BIGINT NOT NULL,
-			PRIMARY KEY (device_uuid, signed_at))`,
+			PRIMARY KEY (device_uuid, signature))`,
 		`CREATE INDEX enroll_replays_expiry ON enroll_replays (expires_at)`,
 	},
 }
@@ -290,16 +293,16 @@ func (s *sqlStore) Enroll(ctx context.Context, e Enrollment, now time.Time) (int
 	if err != nil {
 		return 0, fmt.Errorf("enroll %s: %w", e.UUID, err)
 	}
-	// The signed time is used up only by an enrollment that succeeds (a
-	// refused one rolls back), so another key is 409 whatever its time.
-	if e.SignedAt != "" {
+	// A signature is used up only by an enrollment that succeeds (a
+	// refused one rolls back), so another key is 409 whatever it signed.
+	if e.Signature != "" {
 		// The device's own expired entries go (its row is locked by now,
 		// so this never contends with another device's enrollment).
 		if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM enroll_replays WHERE device_uuid = ? AND expires_at < ?`), e.UUID, ms(now)); err != nil {
 			return 0, fmt.Errorf("enroll %s: %w", e.UUID, err)
 		}
-		res, err := tx.ExecContext(ctx, s.q(`INSERT INTO enroll_replays (device_uuid, signed_at, expires_at) VALUES (?, ?, ?)
-			ON CONFLICT (device_uuid, signed_at) DO NOTHING`), e.UUID, e.SignedAt, ms(e.Expires))
+		res, err := tx.ExecContext(ctx, s.q(`INSERT INTO enroll_replays (device_uuid, signature, signed_at, expires_at) VALUES (?, ?, ?, ?)
+			ON CONFLICT (device_uuid, signature) DO NOTHING`), e.UUID, e.Signature, e.SignedAt, ms(e.Expires))
 		if err != nil {
 			return 0, fmt.Errorf("enroll %s: %w", e.UUID, err)
 		}

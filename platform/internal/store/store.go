@@ -82,9 +82,11 @@ type Enrollment struct {
 	// DeviceKey is the device's ed25519 public key (base64). The first
 	// enrollment of a UUID binds it; later ones must carry the same key.
 	DeviceKey string
-	// SignedAt is the signed time exactly as sent; with Expires (when the
-	// platform would refuse that time anyway) it is remembered so that the
+	// Signature is the enrollment's signature; with Expires (when the
+	// platform would refuse its time anyway) it is remembered so that the
 	// same signed request is accepted once. "" skips the check.
+	Signature string
+	// SignedAt is the signed time as sent (kept beside the signature).
 	SignedAt string
 	Expires  time.Time
 }
@@ -184,7 +186,7 @@ type Store interface {
 	// Enroll creates the device, binding its key, or, when the UUID is
 	// known and unbound or bound to the same key, replaces its token and
 	// hostname (binding the key). A UUID bound to another key is
-	// ErrKeyMismatch and changes nothing; a SignedAt already used is
+	// ErrKeyMismatch and changes nothing; a Signature already used is
 	// ErrReplay. New devices join the default group.
 	Enroll(ctx context.Context, e Enrollment, now time.Time) (int64, error)
 	// ResetDevice releases a device's key binding and revokes its token:

@@ -399,7 +399,7 @@ func testKeyBinding(t *testing.T, ss []Store) {
 	s, ctx := ss[0], t.Context()
 	u := uuid.NewString()
 	en := func(key, tok, signed string) (int64, error) {
-		return s.Enroll(ctx, Enrollment{UUID: u, Hostname: "h", TokenHash: tok, DeviceKey: key, SignedAt: signed, Expires: t0.Add(10 * time.Minute)}, t0)
+		return s.Enroll(ctx, Enrollment{UUID: u, Hostname: "h", TokenHash: tok, DeviceKey: key, Signature: key + "@" + signed, SignedAt: signed, Expires: t0.Add(10 * time.Minute)}, t0)
 	}
 	id, err := en("key-a", "tok-1", "2026-11-25T12:00:00Z")
 	if err != nil {
@@ -422,16 +422,16 @@ func testKeyBinding(t *testing.T, ss []Store) {
 	if d, _ := s.FindDevice(ctx, u); d.DeviceKey != "key-a" || d.Hostname != "h" {
 		t.Fatalf("device after a refused enrollment = %+v", d)
 	}
-	// The same signed time is accepted once, even with the bound key; a
-	// refused enrollment (other key) did not use its time up.
+	// The same signature is accepted once, and changes nothing the second
+	// time.
 	if _, err := en("key-a", "tok-3", "2026-11-25T12:00:01Z"); !errors.Is(err, ErrReplay) {
 		t.Fatalf("replayed enrollment = %v, want ErrReplay", err)
 	}
-	if _, err := en("key-a", "tok-3", "2026-11-25T12:00:02Z"); err != nil {
-		t.Fatalf("enrollment at the time a refused one used: %v", err)
+	if a, _ := ss[1].DeviceAuth(ctx, u); a.TokenHash != "tok-2" {
+		t.Fatalf("token after a replay = %q, want tok-2", a.TokenHash)
 	}
 	// Expired entries are forgotten (the time check refuses them anyway).
-	if _, err := s.Enroll(ctx, Enrollment{UUID: u, Hostname: "h", TokenHash: "tok-4", DeviceKey: "key-a", SignedAt: "2026-11-25T12:00:01Z", Expires: t0.Add(time.Hour)}, t0.Add(11*time.Minute)); err != nil {
+	if _, err := s.Enroll(ctx, Enrollment{UUID: u, Hostname: "h", TokenHash: "tok-4", DeviceKey: "key-a", Signature: "key-a@2026-11-25T12:00:01Z", SignedAt: "2026-11-25T12:00:01Z", Expires: t0.Add(time.Hour)}, t0.Add(11*time.Minute)); err != nil {
 		t.Fatalf("enrollment after the replay window: %v", err)
 	}
 	// A reset releases the key and revokes the token.
@@ -461,7 +461,7 @@ func testKeyBindingRace(t *testing.T, ss []Store) {
 		for w := range errs {
 			wg.Go(func() {
 				_, errs[w] = ss[w%len(ss)].Enroll(ctx, Enrollment{UUID: u, Hostname: "h", TokenHash: fmt.Sprint("tok-", w), DeviceKey: fmt.Sprint("key-", w),
-					SignedAt: fmt.Sprintf("2026-11-25T12:00:%02dZ", w), Expires: t0.Add(time.Hour)}, t0)
+					Signature: fmt.Sprint("sig-", w), SignedAt: "2026-11-25T12:00:00Z", Expires: t0.Add(time.Hour)}, t0)
 			})
 		}
 		wg.Wait()
