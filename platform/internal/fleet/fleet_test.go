@@ -149,3 +149,25 @@ func TestTokens(t *testing.T) {
 		t.Fatal("HashToken is not hex sha256")
 	}
 }
+
+func TestRedactParams(t *testing.T) {
+	st := store.OpenTestSQLite(t, 1)[0]
+	key := ed25519.NewKeyFromSeed(make([]byte, ed25519.SeedSize))
+	manifest := "abi = 1\nkind = \"worklet\"\nname = \"w\"\nversion = \"1\"\nmodule = \"w.wasm\"\n[params.token]\ntype = \"string\"\nsecret = true\n[params.port]\ntype = \"int\"\n"
+	w, err := BuildWorklet([]byte(manifest), []byte("\x00asm\x01\x00\x00\x00"), key, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.AddWorklet(t.Context(), w); err != nil {
+		t.Fatal(err)
+	}
+	in := map[string]any{"token": "s3cret", "port": float64(22), "undeclared": "x"}
+	got := RedactParams(t.Context(), st, "w", "1", in)
+	if got["token"] != Redacted || got["port"] != float64(22) || got["undeclared"] != "x" || in["token"] != "s3cret" {
+		t.Fatalf("RedactParams = %v (input now %v)", got, in)
+	}
+	// Without a readable manifest nothing is known not to be secret.
+	if got := RedactParams(t.Context(), st, "w", "9", in); got["port"] != Redacted || got["token"] != Redacted {
+		t.Fatalf("RedactParams of an unknown version = %v", got)
+	}
+}
