@@ -13,6 +13,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"sync"
+	"testing"
 
 	"github.com/amagent/amagent/agent/bundle"
 	"github.com/amagent/amagent/agent/checkin"
@@ -56,10 +57,11 @@ func sandboxLimits(cfg config.Config) host.Limits {
 
 // compileCommand is this binary's hidden compile subcommand, which the
 // engine runs to compile a module under the [sandbox] compile bound; nil
-// (compile in process, time bound only) when the binary cannot be found.
+// (compile in process, time bound only) when the binary cannot be found,
+// or is a test binary (which would run its tests instead).
 func compileCommand() []string {
 	exe, err := os.Executable()
-	if err != nil {
+	if err != nil || testing.Testing() {
 		return nil
 	}
 	return []string{exe, host.CompileChildCommand}
