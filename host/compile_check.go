@@ -12,10 +12,13 @@ import (
 // one function took 7 s and 240 MB of allocations; 400,000 did not finish
 // in 10 minutes), so a module is refused as a compile limit before it
 // reaches the compiler when one function is larger than any real program
-// needs. The figures leave a wide margin over what real modules reach:
-// the largest function of the Go test module (3.5 MB, the Go runtime and
-// encoding/json) has 2,585 control structures nested 1,295 deep; C and
-// Rust modules far fewer.
+// needs. The figures leave a margin of more than 10x over what the
+// repository's modules reach (TestShippedModulesWithinCompileBounds): the
+// largest function of a Go worklet (3.5 MB with the Go runtime) has a body
+// of 29 KB and 799 blocks, loops and ifs nested 549 deep; C, Rust and
+// AssemblyScript ones at most 263 nested 78 deep; no function has more
+// than 39 locals. Within the bounds, one function compiles in about half a
+// second; a module of many such functions is stopped by the time bound.
 const (
 	// maxFunctions is the most functions a module may define.
 	maxFunctions = 100_000
