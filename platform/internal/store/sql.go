@@ -115,6 +115,13 @@ var migrations = [][]string{
 			PRIMARY KEY (device_uuid, signature))`,
 		`CREATE INDEX enroll_replays_expiry ON enroll_replays (expires_at)`,
 	},
+	// Reserved while several changes are in flight; each fills its own
+	// slot (an empty one is applied as nothing): 3 scan identity and
+	// ordering, quarantine release (issue 10); 4 history and the console
+	// (issue 13); 5 scan section digests (issue 15).
+	3: {},
+	4: {},
+	5: {},
 }
 
 // sqlStore implements Store on database/sql for both dialects. On SQLite, w
