@@ -328,23 +328,33 @@ func readWtmpTail(fsys fs.FS, p string) ([]linux.UtmpRecord, error) {
 	return recs, nil
 }
 
-// dpkgPackages parses the dpkg status database.
-func dpkgPackages(fsys fs.FS) ([]linux.DpkgPackage, error) {
-	b, err := fs.ReadFile(fsys, pathDpkgStatus)
-	if err != nil {
-		return nil, fmt.Errorf("reading /%s: %w", pathDpkgStatus, err)
-	}
-	ps, err := linux.ParseDpkgStatus(b)
-	if err != nil {
-		return nil, fmt.Errorf("/%s: %w", pathDpkgStatus, err)
-	}
-	return ps, nil
+// dpkgPackages is the dpkg status database, read and parsed once per scan
+// (Env's source cache): the inventory and the reboot check's kernel list
+// share the parse. The file is streamed, never held whole. A missing
+// database is an error wrapping fs.ErrNotExist.
+func dpkgPackages(env *Env) ([]linux.DpkgPackage, error) {
+	return cachedSource(env, pathDpkgStatus, func() ([]linux.DpkgPackage, error) {
+		f, err := env.FS.Open(pathDpkgStatus)
+		if err != nil {
+			return nil, fmt.Errorf("reading /%s: %w", pathDpkgStatus, err)
+		}
+		defer f.Close()
+		size := 0
+		if fi, err := f.Stat(); err == nil {
+			size = int(fi.Size())
+		}
+		ps, err := linux.ReadDpkgStatus(f, size)
+		if err != nil {
+			return nil, fmt.Errorf("/%s: %w", pathDpkgStatus, err)
+		}
+		return ps, nil
+	})
 }
 
 // dpkgSoftware lists the packages whose files are on the machine (every
 // dpkg state but not-installed and config-files).
-func dpkgSoftware(fsys fs.FS) ([]scandoc.Package, error) {
-	ps, err := dpkgPackages(fsys)
+func dpkgSoftware(env *Env) ([]scandoc.Package, error) {
+	ps, err := dpkgPackages(env)
 	if err != nil {
 		return nil, err
 	}
@@ -373,8 +383,8 @@ func linuxSoftware(ctx context.Context, env *Env) ([]scandoc.Package, error) {
 			errs = append(errs, err)
 		}
 	}
-	if exists(env.FS, pathDpkgStatus) {
-		add(dpkgSoftware(env.FS))
+	if ps, err := dpkgSoftware(env); !errors.Is(err, fs.ErrNotExist) {
+		add(ps, err)
 	}
 	if hasRPM(env.FS) {
 		add(rpmSoftware(ctx, env))
@@ -611,7 +621,7 @@ func linuxReboot(ctx context.Context, env *Env) (scandoc.Reboot, error) {
 	running, err := readTrim(env.FS, pathKernelRelease)
 	if err != nil {
 		errs = append(errs, err)
-	} else if newest, newer := linux.NewestKernel(running, installedKernels(env.FS)); newer {
+	} else if newest, newer := linux.NewestKernel(running, installedKernels(env)); newer {
 		r.Required = true
 		r.Reasons = append(r.Reasons, fmt.Sprintf("running kernel %s older than installed %s", running, newest))
 	}
@@ -621,17 +631,17 @@ func linuxReboot(ctx context.Context, env *Env) (scandoc.Reboot, error) {
 // installedKernels lists kernel releases from /boot/vmlinuz-* and from
 // installed dpkg linux-image-<release> packages (meta packages such as
 // linux-image-amd64 do not start with a digit and are skipped).
-func installedKernels(fsys fs.FS) []string {
+func installedKernels(env *Env) []string {
 	var out []string
-	names, _ := fs.Glob(fsys, path.Join(pathBoot, "vmlinuz-*"))
+	names, _ := fs.Glob(env.FS, path.Join(pathBoot, "vmlinuz-*"))
 	for _, n := range names {
 		rel := strings.TrimPrefix(path.Base(n), "vmlinuz-")
 		if rel != "" && rel[0] >= '0' && rel[0] <= '9' {
 			out = append(out, rel)
 		}
 	}
-	if exists(fsys, pathDpkgStatus) {
-		ps, _ := dpkgPackages(fsys)
+	{
+		ps, _ := dpkgPackages(env) // the inventory's parse (per-scan cache)
 		for _, p := range ps {
 			rel, ok := strings.CutPrefix(p.Name, "linux-image-")
 			if ok && p.Present() && rel != "" && rel[0] >= '0' && rel[0] <= '9' {

@@ -6,6 +6,7 @@ import (
 	"context"
 	"io/fs"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/amagent/amagent/agent/scandoc"
@@ -37,6 +38,53 @@ type Env struct {
 	// SkipPending leaves pending updates out of GetPatches (no package
 	// manager simulation): `amagent scan --once --no-pending`, benchmarks.
 	SkipPending bool
+
+	// sources holds what this scan has parsed of a source that more than
+	// one collector reads (the dpkg status file: the inventory and the
+	// reboot check), so that each source is read once per scan. Set by
+	// Scanner for each scan (forScan); nil means no sharing.
+	sources *sourceCache
+}
+
+// sourceCache is one scan's parsed sources, keyed by path.
+type sourceCache struct {
+	mu sync.Mutex
+	m  map[string]*sourceEntry
+}
+
+type sourceEntry struct {
+	once sync.Once
+	v    any
+	err  error
+}
+
+// forScan returns a copy of env with an empty per-scan source cache: the
+// next scan reads every source afresh.
+func (e *Env) forScan() *Env {
+	c := *e
+	c.sources = &sourceCache{m: map[string]*sourceEntry{}}
+	return &c
+}
+
+// cachedSource returns load's result for key, running load at most once
+// per scan (every call when env has no cache). Errors are kept too: a
+// source that could not be read in this scan is not retried by the next
+// collector.
+func cachedSource[T any](env *Env, key string, load func() (T, error)) (T, error) {
+	if env.sources == nil {
+		return load()
+	}
+	c := env.sources
+	c.mu.Lock()
+	e, ok := c.m[key]
+	if !ok {
+		e = &sourceEntry{}
+		c.m[key] = e
+	}
+	c.mu.Unlock()
+	e.once.Do(func() { e.v, e.err = load() })
+	v, _ := e.v.(T)
+	return v, e.err
 }
 
 // osCollectors is what each OS family provides: Linux in

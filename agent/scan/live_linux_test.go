@@ -190,7 +190,7 @@ func BenchmarkDpkgInventory(b *testing.B) {
 	}
 	n := 0
 	for b.Loop() {
-		ps, err := dpkgSoftware(env.FS)
+		ps, err := dpkgSoftware(env)
 		if err != nil {
 			b.Fatal(err)
 		}

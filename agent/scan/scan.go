@@ -144,7 +144,7 @@ func (s *Scanner) Collect(ctx context.Context) *scandoc.Document {
 	doc.LastUser.Current = []scandoc.Session{}
 	doc.Hardware.Disks = []scandoc.Disk{}
 	doc.Reboot.Reasons = []string{}
-	table, err := command.NewTable(s.handler(doc))
+	table, err := command.NewTable(s.handler(doc, s.env().forScan()))
 	if err != nil { // cannot happen: one well-formed entry
 		panic(err)
 	}
@@ -172,7 +172,10 @@ func (s *Scanner) recordError(doc *scandoc.Document, name string, err error) {
 // handler is the execCmd handler. With a document it also merges each
 // collector's part into it and records errors and timings there (the scan);
 // without one it only returns the part (the platform's execCmd <name>).
-func (s *Scanner) handler(doc *scandoc.Document) command.Handler {
+//
+// env is the scan's Env with its per-scan source cache; nil (the
+// platform's single commands) gives each command a fresh cache.
+func (s *Scanner) handler(doc *scandoc.Document, env *Env) command.Handler {
 	return command.Handler{
 		Type:      protocol.CmdExec,
 		Processor: command.ProcessorLegacy,
@@ -185,7 +188,11 @@ func (s *Scanner) handler(doc *scandoc.Document) command.Handler {
 				return nil, fmt.Errorf("execCmd: unknown built-in command %q", params[0])
 			}
 			start := time.Now()
-			part, err := s.runOne(ctx, c)
+			e := env
+			if e == nil {
+				e = s.env().forScan()
+			}
+			part, err := s.runOne(ctx, c, e)
 			if doc != nil {
 				doc.Timings[c.Name] = time.Since(start).Microseconds()
 				if part != nil {
@@ -216,8 +223,7 @@ func (s *Scanner) find(name string) (Collector, bool) {
 // goroutine of its own so that one stuck in a call that ignores the
 // context (a hung file system) cannot hold up the scan; its late answer is
 // dropped.
-func (s *Scanner) runOne(ctx context.Context, c Collector) (Part, error) {
-	env := s.env()
+func (s *Scanner) runOne(ctx context.Context, c Collector, env *Env) (Part, error) {
 	timeout := s.timeout()
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
@@ -304,4 +310,4 @@ func (s *Scanner) Scan(ctx context.Context, reason string) (protocol.ScanReport,
 // ExecHandler is the execCmd handler for the platform's `execCmd <name>`:
 // it runs one built-in collector and answers with its part of the scan
 // document ({"os": {...}} for GetOS).
-func (s *Scanner) ExecHandler() command.Handler { return s.handler(nil) }
+func (s *Scanner) ExecHandler() command.Handler { return s.handler(nil, nil) }
