@@ -661,14 +661,19 @@ func (e *Engine) files(cfg wazero.ModuleConfig, env *Environment, caps Capabilit
 		if err != nil {
 			return cfg, cleanup, err
 		}
-		cleanup = func() { _ = os.RemoveAll(dir) }
+		cleanup = func() {
+			if env.onWritten != nil {
+				env.onWritten(scratchChanges(dir, env.scratch))
+			}
+			_ = os.RemoveAll(dir)
+		}
 		for p, content := range env.scratch {
 			host := filepath.Join(dir, filepath.FromSlash(strings.TrimPrefix(filepath.ToSlash(p), "/")))
 			if err := os.MkdirAll(filepath.Dir(host), 0o700); err == nil {
 				err = os.WriteFile(host, []byte(content), 0o600)
 			}
 			if err != nil {
-				cleanup()
+				_ = os.RemoveAll(dir)
 				return cfg, func() {}, fmt.Errorf("replay scratch: %w", err)
 			}
 		}

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -303,6 +304,33 @@ type Environment struct {
 	clock  time.Time // zero: the wall clock
 	replay bool
 	rec    *execRecorder
+	// onWritten, in replay only, is given what each remediate run left in
+	// its scratch copy of the recording's files (OnWritten).
+	onWritten func(WrittenFiles)
+}
+
+// WrittenFiles is what a remediate replay left in its scratch copy of the
+// recording's files: every regular file that is new or whose bytes differ
+// from the recording's, and the recorded files that are gone.
+type WrittenFiles struct {
+	Written map[string]FileContent
+	Removed []string
+	// Incomplete is set when the files written passed maxWrittenBytes
+	// and were not all read back.
+	Incomplete bool
+}
+
+// maxWrittenBytes bounds the bytes read back from a replay's scratch copy.
+const maxWrittenBytes = recordMaxTotal
+
+// OnWritten asks a replay environment to hand fn what each remediate run
+// that may write (the phase declares write paths) left in its scratch
+// copy, before the copy is removed: `amagent worklet test` compares it with
+// a case's expect.files. It does nothing on a live environment.
+func (e *Environment) OnWritten(fn func(WrittenFiles)) {
+	if e.replay {
+		e.onWritten = fn
+	}
 }
 
 // LiveEnv is the live machine: real files (only those granted), real
@@ -380,15 +408,43 @@ type RecordedExec struct {
 	Stderr   string   `json:"stderr"`
 }
 
+// RecordingFormat names what ParseRecording wants, for error messages.
+const RecordingFormat = `a recorded scan: {"abi": 1, "scan": {...}, "files": {...}} as written by ` + "`amagent scan --record FILE`"
+
 // ParseRecording reads a recorded scan. Unknown top-level keys are ignored
 // so that test cases can carry their expectations beside the recording.
+// An error names the key and the format wanted (RecordingFormat).
 func ParseRecording(b []byte) (*Recording, error) {
+	var top map[string]json.RawMessage
+	if err := json.Unmarshal(b, &top); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) && te.Field == "" {
+			return nil, fmt.Errorf("not a recorded scan: the file is a JSON %s; want %s", te.Value, RecordingFormat)
+		}
+		return nil, fmt.Errorf("not a recorded scan: %w; want %s", err, RecordingFormat)
+	}
+	if _, ok := top["abi"]; !ok {
+		if _, isScan := top["collected_at"]; isScan || top["os"] != nil && top["scan"] == nil {
+			return nil, fmt.Errorf("not a recorded scan: key abi is missing, and this looks like a bare scan document (%s); want %s, whose key scan holds such a document", "`amagent scan --once --json`", RecordingFormat)
+		}
+		return nil, fmt.Errorf("not a recorded scan: key abi is missing; want %s", RecordingFormat)
+	}
+	if t, ok := top["time"]; ok {
+		var tt time.Time
+		if err := json.Unmarshal(t, &tt); err != nil {
+			return nil, fmt.Errorf("recorded scan: key time: %s is not an RFC 3339 time such as \"2026-11-25T12:00:00Z\"", t)
+		}
+	}
 	var r Recording
 	if err := json.Unmarshal(b, &r); err != nil {
-		return nil, fmt.Errorf("recorded scan: %w", err)
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) && te.Field != "" {
+			return nil, fmt.Errorf("recorded scan: key %s: a JSON %s is not %s; want %s", te.Field, te.Value, recordingKeyWants(te.Field), RecordingFormat)
+		}
+		return nil, fmt.Errorf("recorded scan: %w; want %s", err, RecordingFormat)
 	}
 	if r.ABI != ABIVersion {
-		return nil, fmt.Errorf("recorded scan: key abi: %d is not %d", r.ABI, ABIVersion)
+		return nil, fmt.Errorf("recorded scan: key abi: %d is not %d; want %s", r.ABI, ABIVersion, RecordingFormat)
 	}
 	if len(bytes.TrimSpace(r.Scan)) == 0 || string(bytes.TrimSpace(r.Scan)) == "null" {
 		r.Scan = json.RawMessage("{}")
@@ -412,6 +468,25 @@ func ParseRecording(b []byte) (*Recording, error) {
 		}
 	}
 	return &r, nil
+}
+
+// recordingKeyWants says what a recorded scan's key holds.
+func recordingKeyWants(key string) string {
+	switch strings.SplitN(key, ".", 2)[0] {
+	case "abi":
+		return "the number 1"
+	case "time":
+		return "an RFC 3339 time"
+	case "scan":
+		return "a scan document (an object)"
+	case "files":
+		return `an object of absolute path -> content (a string, or {"base64": "..."})`
+	case "stat":
+		return "an object of absolute path -> metadata"
+	case "exec":
+		return `a list of {"argv": [...], "exit_code": n, "stdout": "...", "stderr": "..."}`
+	}
+	return "what it should be"
 }
 
 // ReplayEnv answers everything from a recording, with no host access:
@@ -464,4 +539,57 @@ func (r *execRecorder) wrap(next sysexec.Runner) sysexec.Runner {
 		}
 		return res, err
 	}
+}
+
+// scratchChanges compares a replay's scratch directory, after the run,
+// with the recording's files it started from.
+func scratchChanges(dir string, recorded map[string]FileContent) WrittenFiles {
+	out := WrittenFiles{Written: map[string]FileContent{}}
+	seen := map[string]bool{}
+	total := 0
+	_ = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || !d.Type().IsRegular() {
+			return nil
+		}
+		rel, err := filepath.Rel(dir, p)
+		if err != nil {
+			return nil
+		}
+		name := "/" + filepath.ToSlash(rel)
+		seen[name] = true
+		if out.Incomplete {
+			return nil
+		}
+		b, err := readAtMost(p, maxWrittenBytes-total)
+		if err != nil {
+			out.Incomplete = true
+			return nil
+		}
+		if old, ok := recorded[name]; !ok || string(old) != string(b) {
+			total += len(b)
+			out.Written[name] = FileContent(b)
+		}
+		return nil
+	})
+	for p := range recorded {
+		if name := "/" + strings.TrimPrefix(filepath.ToSlash(p), "/"); !seen[name] {
+			out.Removed = append(out.Removed, name)
+		}
+	}
+	slices.Sort(out.Removed)
+	return out
+}
+
+// readAtMost reads the file at p, failing when it holds more than n bytes.
+func readAtMost(p string, n int) ([]byte, error) {
+	f, err := os.Open(p)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, int64(n)+1))
+	if err == nil && len(b) > n {
+		err = errors.New("over the bound")
+	}
+	return b, err
 }

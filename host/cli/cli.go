@@ -142,9 +142,35 @@ func testCommand(ctx context.Context, args []string, stdout, stderr io.Writer) i
 			}
 			tc.Params[k] = v
 		}
-		res = runCase(ctx, e, w, *phase, tc)
+		var wrote *host.WrittenFiles
+		res, wrote = runCase(ctx, e, w, *phase, tc)
+		if *asJSON {
+			writeJSONFiles(stdout, res, filesJSON(wrote))
+			return exitCode(res.Status)
+		}
+		code := report(stdout, res, false)
+		writeWritten(stdout, wrote)
+		return code
 	}
 	return report(stdout, res, *asJSON)
+}
+
+// writeWritten lists what a remediate replay wrote, for a person.
+func writeWritten(w io.Writer, wrote *host.WrittenFiles) {
+	if wrote == nil {
+		return
+	}
+	paths := make([]string, 0, len(wrote.Written))
+	for p := range wrote.Written {
+		paths = append(paths, p)
+	}
+	sort.Strings(paths)
+	for _, p := range paths {
+		fmt.Fprintf(w, "wrote: %s (%d bytes)\n", p, len(wrote.Written[p]))
+	}
+	for _, p := range wrote.Removed {
+		fmt.Fprintf(w, "removed: %s\n", p)
+	}
 }
 
 // dirName names a worklet directory in an error result.
@@ -172,9 +198,14 @@ type jsonResult struct {
 	DurationMS int64           `json:"duration_ms"`
 	Truncated  bool            `json:"truncated"`
 	Denied     []string        `json:"denied"`
+	// Files is what a remediate replay wrote (path -> content, null for
+	// removed); left out when it wrote nothing.
+	Files map[string]*host.FileContent `json:"files,omitempty"`
 }
 
-func writeJSON(w io.Writer, r host.Result) {
+func writeJSON(w io.Writer, r host.Result) { writeJSONFiles(w, r, nil) }
+
+func writeJSONFiles(w io.Writer, r host.Result, files map[string]*host.FileContent) {
 	d := r.Details
 	if len(d) == 0 {
 		d = json.RawMessage("null")
@@ -184,7 +215,7 @@ func writeJSON(w io.Writer, r host.Result) {
 		denied = []string{}
 	}
 	b, _ := json.Marshal(jsonResult{Status: r.Status, ExitCode: r.ExitCode, Message: r.Message, Details: d, Error: r.Error,
-		DurationMS: r.DurationMS(), Truncated: r.Truncated, Denied: denied})
+		DurationMS: r.DurationMS(), Truncated: r.Truncated, Denied: denied, Files: files})
 	fmt.Fprintf(w, "%s\n", b)
 }
 
@@ -213,15 +244,21 @@ func writeHuman(w io.Writer, r host.Result) {
 // testCase is a recorded scan with optional expectations and params.
 type testCase struct {
 	rec    *host.Recording
-	Expect struct {
-		Phase   string `json:"phase"`
-		Status  string `json:"status"`
-		Message string `json:"message"`
-	} `json:"expect"`
-	Params map[string]any `json:"params"`
+	Expect *expectation
+	Params map[string]any
 }
 
+// readCase reads a recorded scan (a test case when it has "expect"). A
+// directory or a file of another kind is an error that names the format
+// wanted.
 func readCase(path string) (*testCase, error) {
+	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+		hint := ""
+		if _, err := os.Stat(filepath.Join(path, "recording.json")); err == nil {
+			hint = fmt.Sprintf(" (did you mean %s?)", filepath.Join(path, "recording.json"))
+		}
+		return nil, fmt.Errorf("%s is a directory; --scan wants a file holding %s%s", path, host.RecordingFormat, hint)
+	}
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
@@ -230,19 +267,31 @@ func readCase(path string) (*testCase, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	tc := &testCase{rec: rec}
-	if err := json.Unmarshal(b, tc); err != nil {
+	var raw struct {
+		Expect json.RawMessage `json:"expect"`
+		Params map[string]any  `json:"params"`
+	}
+	if err := json.Unmarshal(b, &raw); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	return tc, nil
+	x, err := parseExpect(raw.Expect)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return &testCase{rec: rec, Expect: x, Params: raw.Params}, nil
 }
 
-func runCase(ctx context.Context, e *host.Engine, w *host.Worklet, phase string, tc *testCase) host.Result {
+// runCase runs one phase against the case's recording; wrote is what a
+// remediate run left in its scratch copy of the files (nil when the phase
+// could not write).
+func runCase(ctx context.Context, e *host.Engine, w *host.Worklet, phase string, tc *testCase) (host.Result, *host.WrittenFiles) {
 	env, err := host.ReplayEnv(tc.rec)
 	if err != nil {
-		return host.LoadErrorResult(w.Manifest.Name, phase, err)
+		return host.LoadErrorResult(w.Manifest.Name, phase, err), nil
 	}
-	return e.Run(ctx, w, phase, tc.Params, env)
+	var wrote *host.WrittenFiles
+	env.OnWritten(func(f host.WrittenFiles) { wrote = &f })
+	return e.Run(ctx, w, phase, tc.Params, env), wrote
 }
 
 var validStatus = map[string]map[string]bool{
@@ -264,7 +313,7 @@ func runCases(ctx context.Context, e *host.Engine, dir string, asJSON bool, stdo
 	passed, failed := 0, 0
 	for _, f := range files {
 		name := strings.TrimSuffix(filepath.Base(f), ".json")
-		why, res := oneCase(ctx, e, w, loadErr, f)
+		why, res, wrote := oneCase(ctx, e, w, loadErr, f)
 		if why == "" {
 			passed++
 		} else {
@@ -272,7 +321,7 @@ func runCases(ctx context.Context, e *host.Engine, dir string, asJSON bool, stdo
 		}
 		switch {
 		case asJSON:
-			writeCaseJSON(stdout, name, why, res)
+			writeCaseJSON(stdout, name, why, res, filesJSON(wrote))
 		case why == "":
 			fmt.Fprintf(stdout, "PASS %s: %s (%s)\n", name, res.Status, res.Duration.Round(1000))
 		default:
@@ -292,7 +341,7 @@ func runCases(ctx context.Context, e *host.Engine, dir string, asJSON bool, stdo
 }
 
 // writeCaseJSON prints one test case's outcome as a JSON line.
-func writeCaseJSON(w io.Writer, name, problem string, r host.Result) {
+func writeCaseJSON(w io.Writer, name, problem string, r host.Result, files map[string]*host.FileContent) {
 	d := r.Details
 	if len(d) == 0 {
 		d = json.RawMessage("null")
@@ -307,42 +356,38 @@ func writeCaseJSON(w io.Writer, name, problem string, r host.Result) {
 		Problem string `json:"problem"`
 		jsonResult
 	}{name, problem == "", problem, jsonResult{Status: r.Status, ExitCode: r.ExitCode, Message: r.Message, Details: d,
-		Error: r.Error, DurationMS: r.DurationMS(), Truncated: r.Truncated, Denied: denied}})
+		Error: r.Error, DurationMS: r.DurationMS(), Truncated: r.Truncated, Denied: denied, Files: files}})
 	fmt.Fprintf(w, "%s\n", b)
 }
 
-func oneCase(ctx context.Context, e *host.Engine, w *host.Worklet, loadErr error, file string) (string, host.Result) {
+func oneCase(ctx context.Context, e *host.Engine, w *host.Worklet, loadErr error, file string) (string, host.Result, *host.WrittenFiles) {
 	tc, err := readCase(file)
 	if err != nil {
-		return err.Error(), host.Result{}
+		return err.Error(), host.Result{}, nil
 	}
-	phase := tc.Expect.Phase
+	x := tc.Expect
+	phase := x.Phase
 	if phase == "" {
 		phase = host.PhaseEvaluate
 	}
 	if validStatus[phase] == nil {
-		return fmt.Sprintf("expect.phase %q is not evaluate or remediate", phase), host.Result{}
+		return fmt.Sprintf("expect.phase %q is not evaluate or remediate", phase), host.Result{}, nil
 	}
-	if !validStatus[phase][tc.Expect.Status] {
-		return fmt.Sprintf("expect.status %q is not a status of the %s phase", tc.Expect.Status, phase), host.Result{}
+	if !validStatus[phase][x.Status] {
+		return fmt.Sprintf("expect.status %q is not a status of the %s phase", x.Status, phase), host.Result{}, nil
 	}
 	var res host.Result
+	var wrote *host.WrittenFiles
 	if loadErr != nil {
 		res = host.LoadErrorResult(filepath.Base(filepath.Dir(filepath.Dir(file))), phase, loadErr)
 	} else {
-		res = runCase(ctx, e, w, phase, tc)
+		res, wrote = runCase(ctx, e, w, phase, tc)
 	}
-	var problems []string
-	if res.Status != tc.Expect.Status {
-		problems = append(problems, fmt.Sprintf("status %s, want %s", res.Status, tc.Expect.Status))
-	}
-	if tc.Expect.Message != "" && !strings.Contains(res.Message, tc.Expect.Message) {
-		problems = append(problems, fmt.Sprintf("message %q does not contain %q", res.Message, tc.Expect.Message))
-	}
+	problems := x.check(res, tc.rec, wrote)
 	if len(problems) > 0 && res.Error != "" {
 		problems = append(problems, "error: "+res.Error)
 	}
-	return strings.Join(problems, "; "), res
+	return strings.Join(problems, "; "), res, wrote
 }
 
 func defaultCacheDir() string {
