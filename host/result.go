@@ -2,8 +2,13 @@ package host
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
+	"io/fs"
+	"os"
 	"strings"
+	"syscall"
 	"time"
 	"unicode/utf8"
 
@@ -31,6 +36,11 @@ const (
 	// KindCompileLimit: compiling the module passed the agent's bound
 	// (time, memory or structure); refused until its bytes change.
 	KindCompileLimit = "compile limit"
+	// KindHost: the agent could not load or run the module for a reason
+	// of its own (reading files, the compiled-code cache, a download, the
+	// disk, the compile process, the assignment's parameters). Never
+	// charged to the module.
+	KindHost = "host"
 )
 
 // Result is the outcome of one run.
@@ -65,7 +75,7 @@ func (r Result) WorkletResult() protocol.WorkletResult {
 	}
 	return protocol.WorkletResult{Name: r.Name, Version: r.Version, Kind: r.Kind, Phase: r.Phase,
 		Status: r.Status, ExitCode: r.ExitCode, Message: r.Message, Details: d, Error: r.Error,
-		DurationMS: r.DurationMS()}
+		ErrorKind: r.ErrorKind, DurationMS: r.DurationMS()}
 }
 
 // statusFor maps an exit code to a status; ok is false for codes the ABI
@@ -147,4 +157,74 @@ func safeMessage(s string) (string, bool) {
 		b.WriteRune(r)
 	}
 	return b.String(), cut
+}
+
+// ModuleFault reports whether a failed run's error kind is one the module
+// itself caused: it trapped, ran out of time or memory, exited with a code
+// the ABI does not define, or could not be loaded because of its own bytes
+// or manifest (KindLoad, KindCompileLimit). Cancellation (the agent
+// shutting down) and KindHost (the agent's I/O, cache, download, disk)
+// are not, and neither is an unknown or empty kind: quarantine counts
+// only what the module is known to have caused.
+func ModuleFault(kind string) bool {
+	switch kind {
+	case KindTimeout, KindMemoryLimit, KindTrap, KindExit, KindLoad, KindCompileLimit:
+		return true
+	}
+	return false
+}
+
+// moduleLoadPrefixes begin the load errors that only the module's own
+// bytes or manifest cause: an invalid module ("module: ..." from the
+// compiler, or a sha256 that does not match), imports outside the ABI, no
+// _start, too much initial memory, a bad manifest; moduleLoadMarkers
+// appear in others (a manifest read from a file is named by its path, a
+// bundle's manifest that names another worklet, a module over the size
+// limit). TestLoadErrorKind loads real bad modules so that these cannot
+// drift from the messages.
+var (
+	moduleLoadPrefixes = []string{"module: ", "import ", "the module exports no _start", "module needs ", "manifest: ", ManifestFile + ": "}
+	moduleLoadMarkers  = []string{": manifest: ", "the bundle's manifest is named", "is larger than the agent's"}
+)
+
+// LoadErrorKind classifies an error from loading a module (Engine.Load,
+// Engine.LoadModule and the steps around them): KindCompileLimit,
+// KindCanceled when the load was cut short by its context, KindLoad when
+// the module's own bytes or manifest are at fault, and KindHost for
+// everything else (reading files, the compiled-code cache, the compile
+// process, the disk), which is never charged to the module.
+func LoadErrorKind(err error) string {
+	if err == nil {
+		return ""
+	}
+	var limit *CompileLimitError
+	if errors.As(err, &limit) {
+		return KindCompileLimit
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return KindCanceled
+	}
+	var pe *fs.PathError
+	var se *os.SyscallError
+	var errno syscall.Errno
+	if errors.As(err, &pe) || errors.As(err, &se) || errors.As(err, &errno) || errors.Is(err, errNoChild) {
+		return KindHost
+	}
+	msg := err.Error()
+	for _, s := range []string{"compilationcache", "compiled-code cache", "the compile process", "no space left", "input/output error"} {
+		if strings.Contains(msg, s) {
+			return KindHost
+		}
+	}
+	for _, p := range moduleLoadPrefixes {
+		if strings.HasPrefix(msg, p) {
+			return KindLoad
+		}
+	}
+	for _, p := range moduleLoadMarkers {
+		if strings.Contains(msg, p) {
+			return KindLoad
+		}
+	}
+	return KindHost
 }

@@ -166,6 +166,11 @@ type Assignment struct {
 	// Remediate is when a non-compliant worklet is remediated: "" or "never",
 	// "immediately", or a daily time "HH:MM" (device local time).
 	Remediate string `json:"remediate,omitempty"`
+	// Release counts the platform's releases of this worklet's quarantine
+	// for the device (`amplatform worklet release`); it only grows. An
+	// agent that sees it grow clears the worklet's quarantine. Omitted
+	// when 0, so older agents and platforms read it as before.
+	Release int64 `json:"release,omitempty"`
 }
 
 // CommandResult is the body of POST /commands/<id>/result.
@@ -206,4 +211,5 @@ type WorkletResult struct {
 	Details    json.RawMessage `json:"details"`
 	Error      string          `json:"error"`
 	DurationMS int64           `json:"duration_ms"`
+	ErrorKind  string          `json:"error_kind,omitempty"` // timeout, memory limit, trap, exit, load, compile limit (the module's fault); canceled, host (not); omitted when empty
 }

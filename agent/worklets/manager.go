@@ -3,8 +3,9 @@
 // trusted platform keys, caches them in the state directory, evaluates them
 // in every scan in parallel (each run logged as a wasm command), remediates
 // the non-compliant ones when their assignment says so, quarantines a module
-// that errors three scans in a row until its version changes, and hands a
-// patch policy's decision to the update installer.
+// that fails by its own fault three scans in a row until its version changes
+// or the platform releases it, and hands a patch policy's decision to the
+// update installer.
 package worklets
 
 import (
@@ -24,6 +25,7 @@ import (
 	"github.com/amagent/amagent/agent/protocol"
 	"github.com/amagent/amagent/agent/state"
 	"github.com/amagent/amagent/agent/updates"
+	"github.com/amagent/amagent/host"
 )
 
 // Phases of a worklet run.
@@ -43,8 +45,12 @@ const (
 	StatusQuarantined   = "quarantined"
 )
 
-// QuarantineAfter is how many scans in a row a module may end in error
-// before it is quarantined until its version changes.
+// QuarantineAfter is how many scans in a row a module may fail by its own
+// fault (host.ModuleFault: trap, timeout, memory limit, exit code, load,
+// compile limit) before it is quarantined until its version changes or the
+// platform releases it. Cancellation (the agent shutting down) and the
+// agent's own failures (I/O, cache, download, disk) neither count nor
+// reset the count.
 const QuarantineAfter = 3
 
 // Sandbox runs one phase of a verified bundle. The agent's implementation
@@ -92,6 +98,11 @@ type health struct {
 	Quarantined   bool      `json:"quarantined"`
 	LastError     string    `json:"last_error,omitempty"`
 	LastRemediate time.Time `json:"last_remediate,omitempty"`
+	// Release is the platform's release counter last seen for the
+	// worklet (protocol.Assignment.Release); a higher one lifts the
+	// quarantine. ReleaseSeen tells 0 seen from never seen.
+	Release     int64 `json:"release,omitempty"`
+	ReleaseSeen bool  `json:"release_seen,omitempty"`
 }
 
 const healthKey = "worklets-health.json"
@@ -104,12 +115,33 @@ func (m *Manager) now() time.Time {
 }
 
 // SetAssignments replaces the assigned worklets (from a check-in config).
+// An assignment whose release counter grew since the last config lifts
+// the worklet's quarantine (`amplatform worklet release`).
 func (m *Manager) SetAssignments(as []protocol.Assignment) {
 	cp := append([]protocol.Assignment(nil), as...)
 	sort.Slice(cp, func(i, j int) bool { return cp[i].Name < cp[j].Name })
 	m.mu.Lock()
+	defer m.mu.Unlock()
 	m.assignments = cp
-	m.mu.Unlock()
+	m.loadHealth()
+	changed := false
+	for _, a := range cp {
+		h := m.health[a.Name]
+		if h == nil {
+			h = &health{Version: a.Version}
+			m.health[a.Name] = h
+		}
+		if h.ReleaseSeen && a.Release > h.Release && h.Quarantined {
+			m.Log.Warn("worklet released from quarantine by the platform", "worklet", a.Name, "version", a.Version, "release", a.Release, "last_error", h.LastError)
+			h.Quarantined, h.ErrorStreak, h.LastError = false, 0, ""
+		}
+		if !h.ReleaseSeen || a.Release != h.Release {
+			h.Release, h.ReleaseSeen, changed = a.Release, true, true
+		}
+	}
+	if changed {
+		m.saveHealth()
+	}
 }
 
 // Assignments returns the current assignments.
@@ -234,7 +266,12 @@ func (m *Manager) evaluateOne(ctx context.Context, a protocol.Assignment, scanJS
 	m.mu.Lock()
 	h := m.health[key]
 	if h == nil || h.Version != a.Version {
-		h = &health{Version: a.Version}
+		// A new version starts afresh; the release counter carries over.
+		nh := &health{Version: a.Version}
+		if h != nil {
+			nh.Release, nh.ReleaseSeen = h.Release, h.ReleaseSeen
+		}
+		h = nh
 		m.health[key] = h
 	}
 	quarantined := h.Quarantined
@@ -243,7 +280,7 @@ func (m *Manager) evaluateOne(ctx context.Context, a protocol.Assignment, scanJS
 	base := protocol.WorkletResult{Name: a.Name, Version: a.Version, Kind: kindOf(a), Phase: PhaseEvaluate, Details: json.RawMessage("null")}
 	if quarantined {
 		base.Status = StatusQuarantined
-		base.Error = fmt.Sprintf("quarantined after %d failed scans in a row until its version changes; last error: %s", QuarantineAfter, lastErr)
+		base.Error = fmt.Sprintf("quarantined after %d failed scans in a row until its version changes or `amplatform worklet release %s`; last error: %s", QuarantineAfter, a.Name, lastErr)
 		return base, nil
 	}
 	b, err := m.bundleFor(ctx, a)
@@ -251,20 +288,33 @@ func (m *Manager) evaluateOne(ctx context.Context, a protocol.Assignment, scanJS
 		m.Log.Error("worklet bundle refused", "worklet", a.Name, "version", a.Version, "error", err.Error())
 		base.Status = StatusError
 		base.Error = err.Error()
+		// A download, a cache or a signature problem is never the
+		// module's fault: it does not count towards quarantine.
+		base.ErrorKind = host.KindHost
+		if ctx.Err() != nil {
+			base.ErrorKind = host.KindCanceled
+		}
 		return base, nil
 	}
 	r := m.run(ctx, a, b, PhaseEvaluate, scanJSON)
 	m.mu.Lock()
-	if r.Status == StatusError {
+	switch {
+	case r.Status != StatusError:
+		h.ErrorStreak = 0
+		h.LastError = ""
+	case ctx.Err() != nil || r.ErrorKind == host.KindCanceled:
+		// Cut short by the agent (shutting down): whatever the module
+		// said as it was stopped is not its failure, nor a success.
+		r.ErrorKind = host.KindCanceled
+	case host.ModuleFault(r.ErrorKind):
 		h.ErrorStreak++
 		h.LastError = r.Error
 		if h.ErrorStreak >= QuarantineAfter {
 			h.Quarantined = true
 			m.Log.Warn("worklet quarantined", "worklet", a.Name, "version", a.Version, "error_streak", h.ErrorStreak, "error", r.Error)
 		}
-	} else {
-		h.ErrorStreak = 0
-		h.LastError = ""
+	default:
+		m.Log.Info("worklet error not counted towards quarantine: not the module's fault", "worklet", a.Name, "version", a.Version, "error_kind", r.ErrorKind, "error", r.Error)
 	}
 	m.lastStatus[key] = r.Status
 	m.mu.Unlock()

@@ -67,6 +67,8 @@ type fakeSandbox struct {
 	mu    sync.Mutex
 	runs  []string // name:phase
 	after map[string]string
+	// special, when set, answers modules it knows (quarantine_test.go).
+	special func(ctx context.Context, module string) (protocol.WorkletResult, bool)
 }
 
 func (f *fakeSandbox) Run(ctx context.Context, b *Bundle, phase string, scan []byte) protocol.WorkletResult {
@@ -93,7 +95,12 @@ func (f *fakeSandbox) Run(ctx context.Context, b *Bundle, phase string, scan []b
 		r.Details = json.RawMessage(`{"install":["` + strings.TrimPrefix(status, "install:") + `"],"pending":1}`)
 	}
 	if r.Status == StatusError {
-		r.Error = "trap: unreachable"
+		r.Error, r.ErrorKind = "trap: unreachable", host.KindTrap
+	}
+	if f.special != nil {
+		if sr, ok := f.special(ctx, status); ok {
+			return sr
+		}
 	}
 	return r
 }
