@@ -48,10 +48,13 @@ type Manifest struct {
 	Module      string // path relative to the manifest
 	SHA256      string // lower-case hex, "" when not given
 	OS          []string
-	Evaluate    Capabilities
-	Remediate   Capabilities
-	Limits      ManifestLimits
-	Params      map[string]Param
+	// References are the benchmark rules the module implements
+	// ("xccdf_org.ssgproject.content_rule_..."); informational only.
+	References []string
+	Evaluate   Capabilities
+	Remediate  Capabilities
+	Limits     ManifestLimits
+	Params     map[string]Param
 }
 
 // Capabilities are what one phase may touch.
@@ -106,6 +109,7 @@ type rawManifest struct {
 	Module      string                    `toml:"module"`
 	SHA256      string                    `toml:"sha256"`
 	OS          []string                  `toml:"os"`
+	References  []string                  `toml:"references"`
 	Evaluate    *rawCaps                  `toml:"evaluate"`
 	Remediate   *rawCaps                  `toml:"remediate"`
 	Limits      *rawLimits                `toml:"limits"`
@@ -142,7 +146,12 @@ func ParseManifest(data []byte) (*Manifest, error) {
 		Kind: raw.Kind, Name: raw.Name, Version: raw.Version,
 		Description: raw.Description, Module: raw.Module,
 		SHA256: strings.ToLower(raw.SHA256), OS: raw.OS,
-		Params: map[string]Param{},
+		References: raw.References, Params: map[string]Param{},
+	}
+	for i, r := range m.References {
+		if strings.TrimSpace(r) == "" || strings.ContainsAny(r, " \t\n") {
+			return nil, fmt.Errorf("manifest: key references[%d]: %q is not a rule id (no spaces)", i, r)
+		}
 	}
 	if raw.ABI == nil {
 		return nil, errors.New("manifest: key abi is missing (want abi = 1)")
