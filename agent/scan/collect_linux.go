@@ -498,8 +498,21 @@ func dpkgPatches(fsys fs.FS) ([]scandoc.Patch, error) {
 // refresh, no lock (Debug::NoLocking), nothing changed.
 var AptSimulateArgv = []string{"apt-get", "-s", "-o", "Debug::NoLocking=1", "dist-upgrade"}
 
-// aptPending runs the apt simulation and parses its Inst lines.
+// aptPending reads pending updates from apt's lists in Go
+// (aptListsPending) and falls back to the apt simulation, parsing its Inst
+// lines, where the Go policy does not cover the configuration (the reason
+// is logged) or env.AptSimulate asks for it.
 func aptPending(ctx context.Context, env *Env) ([]scandoc.Update, error) {
+	if !env.AptSimulate {
+		ups, err := aptListsPending(env)
+		if err == nil {
+			return ups, nil
+		}
+		if !errAptFallback(err) {
+			return nil, err
+		}
+		// A configuration the Go policy does not implement: apt decides.
+	}
 	res, err := run(ctx, env, AptSimulateArgv)
 	if err != nil {
 		return nil, err

@@ -38,6 +38,9 @@ type Env struct {
 	// SkipPending leaves pending updates out of GetPatches (no package
 	// manager simulation): `amagent scan --once --no-pending`, benchmarks.
 	SkipPending bool
+	// AptSimulate takes pending updates from apt-get's simulation even
+	// where apt's lists can answer in Go (aptListsPending).
+	AptSimulate bool
 
 	// sources holds what this scan has parsed of a source that more than
 	// one collector reads (the dpkg status file: the inventory and the

@@ -168,17 +168,37 @@ func BenchmarkCollector(b *testing.B) {
 }
 
 // BenchmarkAptSimulation is the pending-update simulation alone, for
-// scale (it is what a full scan adds to BenchmarkScanFull).
+// scale (apt-get's dependency solver: what a full scan added before the
+// lists were read in Go).
 func BenchmarkAptSimulation(b *testing.B) {
 	if _, err := exec.LookPath("apt-get"); err != nil {
 		b.Skip("no apt-get")
 	}
 	env := LiveEnv()
+	env.AptSimulate = true
 	for b.Loop() {
 		if _, err := aptPending(b.Context(), env); err != nil {
 			b.Fatal(err)
 		}
 	}
+}
+
+// BenchmarkAptLists is pending updates from apt's lists in Go, with the
+// dpkg database parsed each time (as a scan does once).
+func BenchmarkAptLists(b *testing.B) {
+	env := LiveEnv()
+	if !exists(env.FS, pathDpkgStatus) || !exists(env.FS, "var/lib/apt/lists") {
+		b.Skip("no dpkg or apt lists")
+	}
+	n := 0
+	for b.Loop() {
+		ups, err := aptListsPending(env.forScan())
+		if err != nil {
+			b.Fatal(err)
+		}
+		n = len(ups)
+	}
+	b.ReportMetric(float64(n), "updates")
 }
 
 // BenchmarkDpkgInventory reads and parses /var/lib/dpkg/status: the

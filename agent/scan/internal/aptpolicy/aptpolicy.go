@@ -274,6 +274,10 @@ func readLists(fsys fs.FS, native string, want map[string]*Installed) (*lists, e
 		names[e.Name()] = true
 	}
 	out := &lists{offers: map[string][]offer{}}
+	wantNames := make(map[string]bool, len(want))
+	for _, in := range want {
+		wantNames[in.Name] = true
+	}
 	byPrefix := map[string]*release{}
 	for _, e := range ents {
 		n := e.Name()
@@ -309,10 +313,13 @@ func readLists(fsys fs.FS, native string, want map[string]*Installed) (*lists, e
 			f.Close()
 			return nil, fmt.Errorf("/%s/%s: %w", dir, n, err)
 		}
-		err = scanPackages(rd, func(name, arch, version string) {
-			k := key(name, arch, native)
+		err = scanPackages(rd, func(name, arch, version []byte) {
+			if !wantNames[string(name)] { // no allocation for the thousands not installed
+				return
+			}
+			k := key(string(name), string(arch), native)
 			if _, ok := want[k]; ok {
-				out.offers[k] = append(out.offers[k], offer{version: version, rel: r})
+				out.offers[k] = append(out.offers[k], offer{version: string(version), rel: r})
 			}
 		})
 		f.Close()
@@ -413,16 +420,17 @@ func decompress(r io.Reader, ext string) (io.Reader, error) {
 }
 
 // scanPackages calls f with the Package, Architecture and Version of every
-// stanza of a Packages list.
-func scanPackages(r io.Reader, f func(name, arch, version string)) error {
+// stanza of a Packages list (slices of the reader's buffer, valid during
+// the call).
+func scanPackages(r io.Reader, f func(name, arch, version []byte)) error {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 256<<10), 16<<20)
-	var name, arch, version string
+	var name, arch, version []byte
 	flush := func() {
-		if name != "" && version != "" {
+		if len(name) > 0 && len(version) > 0 {
 			f(name, arch, version)
 		}
-		name, arch, version = "", "", ""
+		name, arch, version = name[:0], arch[:0], version[:0]
 	}
 	for sc.Scan() {
 		line := sc.Bytes()
@@ -433,15 +441,15 @@ func scanPackages(r io.Reader, f func(name, arch, version string)) error {
 		switch line[0] {
 		case 'P':
 			if v, ok := bytes.CutPrefix(line, []byte("Package: ")); ok {
-				name = string(bytes.TrimSpace(v))
+				name = append(name[:0], bytes.TrimSpace(v)...)
 			}
 		case 'A':
 			if v, ok := bytes.CutPrefix(line, []byte("Architecture: ")); ok {
-				arch = string(bytes.TrimSpace(v))
+				arch = append(arch[:0], bytes.TrimSpace(v)...)
 			}
 		case 'V':
 			if v, ok := bytes.CutPrefix(line, []byte("Version: ")); ok {
-				version = string(bytes.TrimSpace(v))
+				version = append(version[:0], bytes.TrimSpace(v)...)
 			}
 		}
 	}
