@@ -500,8 +500,8 @@ var AptSimulateArgv = []string{"apt-get", "-s", "-o", "Debug::NoLocking=1", "dis
 
 // aptPending reads pending updates from apt's lists in Go
 // (aptListsPending) and falls back to the apt simulation, parsing its Inst
-// lines, where the Go policy does not cover the configuration (the reason
-// is logged) or env.AptSimulate asks for it.
+// lines, where the Go policy does not cover the configuration or
+// env.AptSimulate asks for it.
 func aptPending(ctx context.Context, env *Env) ([]scandoc.Update, error) {
 	if !env.AptSimulate {
 		ups, err := aptListsPending(env)
