@@ -120,7 +120,84 @@ var migrations = [][]string{
 	// ordering, quarantine release (issue 10); 4 history and the console
 	// (issue 13); 5 scan section digests (issue 15).
 	3: {},
-	4: {},
+	// History and the console (issue 13, history.go and fleetviews.go):
+	// every scan kept with its outcome counts and results, its package
+	// list stored once per distinct list; the newest scan of each device
+	// spread into indexed tables for the fleet-wide views; retired
+	// devices; console sessions (only the hash of the cookie).
+	4: {
+		`ALTER TABLE devices ADD COLUMN retired_at BIGINT NOT NULL DEFAULT 0`,
+		`CREATE INDEX devices_last_seen ON devices (last_seen)`,
+		`CREATE TABLE scan_history (
+			id {{ID}},
+			device_id BIGINT NOT NULL REFERENCES devices(id),
+			scan_id TEXT NOT NULL,
+			started_at BIGINT NOT NULL,
+			received_at BIGINT NOT NULL,
+			compliant INTEGER NOT NULL,
+			non_compliant INTEGER NOT NULL,
+			not_applicable INTEGER NOT NULL,
+			errors INTEGER NOT NULL,
+			quarantined INTEGER NOT NULL,
+			results TEXT NOT NULL,
+			software_sha256 TEXT NOT NULL,
+			UNIQUE (device_id, scan_id))`,
+		`CREATE INDEX scan_history_device ON scan_history (device_id, started_at)`,
+		`CREATE INDEX scan_history_received ON scan_history (received_at)`,
+		`CREATE INDEX scan_history_software ON scan_history (software_sha256)`,
+		`CREATE TABLE software_sets (sha256 TEXT PRIMARY KEY, packages TEXT NOT NULL)`,
+		`CREATE TABLE device_inventory (
+			device_id BIGINT PRIMARY KEY REFERENCES devices(id),
+			started_at BIGINT NOT NULL,
+			scan_id TEXT NOT NULL,
+			os TEXT NOT NULL,
+			os_family TEXT NOT NULL,
+			reboot_required INTEGER NOT NULL,
+			pending_updates INTEGER NOT NULL,
+			security_updates INTEGER NOT NULL,
+			last_user TEXT NOT NULL,
+			compliant INTEGER NOT NULL,
+			non_compliant INTEGER NOT NULL,
+			not_applicable INTEGER NOT NULL,
+			errors INTEGER NOT NULL,
+			quarantined INTEGER NOT NULL)`,
+		`CREATE INDEX device_inventory_os ON device_inventory (os)`,
+		`CREATE TABLE device_results (
+			device_id BIGINT NOT NULL REFERENCES devices(id),
+			worklet TEXT NOT NULL,
+			version TEXT NOT NULL,
+			kind TEXT NOT NULL,
+			status TEXT NOT NULL,
+			message TEXT NOT NULL,
+			error TEXT NOT NULL,
+			scanned_at BIGINT NOT NULL,
+			PRIMARY KEY (device_id, worklet))`,
+		`CREATE INDEX device_results_status ON device_results (worklet, status)`,
+		`CREATE TABLE device_software (
+			device_id BIGINT NOT NULL REFERENCES devices(id),
+			name TEXT NOT NULL,
+			version TEXT NOT NULL,
+			architecture TEXT NOT NULL,
+			source TEXT NOT NULL)`,
+		`CREATE INDEX device_software_device ON device_software (device_id)`,
+		`CREATE INDEX device_software_name ON device_software (name, version)`,
+		`CREATE TABLE device_updates (
+			device_id BIGINT NOT NULL REFERENCES devices(id),
+			name TEXT NOT NULL,
+			current_version TEXT NOT NULL,
+			version TEXT NOT NULL,
+			security INTEGER NOT NULL,
+			severity TEXT NOT NULL)`,
+		`CREATE INDEX device_updates_device ON device_updates (device_id)`,
+		`CREATE INDEX device_updates_name ON device_updates (name)`,
+		`CREATE TABLE console_sessions (
+			id_sha256 TEXT PRIMARY KEY,
+			csrf TEXT NOT NULL,
+			admin_sha256 TEXT NOT NULL,
+			created_at BIGINT NOT NULL,
+			expires_at BIGINT NOT NULL)`,
+		`CREATE INDEX console_sessions_expiry ON console_sessions (expires_at)`,
+	},
 	5: {},
 }
 
@@ -291,7 +368,7 @@ func (s *sqlStore) Enroll(ctx context.Context, e Enrollment, now time.Time) (int
 	var devID int64
 	err = tx.QueryRowContext(ctx, s.q(`INSERT INTO devices (uuid, hostname, token_hash, device_key, group_id, first_seen)
 		VALUES (?, ?, ?, ?, (SELECT id FROM device_groups WHERE name = 'default'), ?)
-		ON CONFLICT (uuid) DO UPDATE SET hostname = excluded.hostname, token_hash = excluded.token_hash, device_key = excluded.device_key
+		ON CONFLICT (uuid) DO UPDATE SET hostname = excluded.hostname, token_hash = excluded.token_hash, device_key = excluded.device_key, retired_at = 0
 		WHERE devices.device_key = '' OR devices.device_key = excluded.device_key
 		RETURNING id`), e.UUID, e.Hostname, e.TokenHash, e.DeviceKey, ms(now)).Scan(&devID)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -477,6 +554,7 @@ func (s *sqlStore) CompleteCommand(ctx context.Context, deviceID, commandID int6
 }
 
 func (s *sqlStore) SaveScan(ctx context.Context, deviceID int64, scanID string, report []byte, sum Summary, now time.Time) error {
+	hist := parseHistory(report) // history.go; parsed before the write lock
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("save scan: %w", err)
@@ -491,6 +569,9 @@ func (s *sqlStore) SaveScan(ctx context.Context, deviceID int64, scanID string, 
 	}
 	if _, err := tx.ExecContext(ctx, s.q(`UPDATE devices SET last_scan = ?, compliant = ?, non_compliant = ?, errors = ? WHERE id = ?`),
 		ms(now), sum.Compliant, sum.NonCompliant, sum.Error, deviceID); err != nil {
+		return fmt.Errorf("save scan: %w", err)
+	}
+	if err := s.saveHistory(ctx, tx, deviceID, scanID, hist, now); err != nil {
 		return fmt.Errorf("save scan: %w", err)
 	}
 	return tx.Commit()
@@ -508,7 +589,7 @@ func scanDevice(row interface{ Scan(...any) error }) (Device, error) {
 }
 
 func (s *sqlStore) Devices(ctx context.Context) ([]Device, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT `+deviceColumns+` FROM devices d JOIN device_groups g ON g.id = d.group_id ORDER BY d.hostname, d.uuid`)
+	rows, err := s.r.QueryContext(ctx, `SELECT `+deviceColumns+` FROM devices d JOIN device_groups g ON g.id = d.group_id WHERE d.retired_at = 0 ORDER BY d.hostname, d.uuid`)
 	if err != nil {
 		return nil, fmt.Errorf("list devices: %w", err)
 	}

@@ -175,6 +175,9 @@ type Worklet struct {
 // Store is the platform's storage. Every method is safe for concurrent use.
 type Store interface {
 	Close() error
+	// Reporting: history, fleet-wide views, retire, cancel, console
+	// sessions (fleetviews.go).
+	Reporting
 
 	// Setting returns a platform-wide setting (e.g. the access key hash).
 	Setting(ctx context.Context, key string) (string, bool, error)

@@ -1,0 +1,560 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Reporting is what the fleet console, the reporting commands and the
+// admin API read and do beyond the agent protocol: history (history.go),
+// the fleet-wide views over each device's newest scan, retiring devices,
+// cancelling commands and console sessions.
+type Reporting interface {
+	// ListDevices returns one page of devices (never retired ones) with
+	// their newest scan's inventory and outcomes, and how many match.
+	ListDevices(ctx context.Context, q DeviceQuery) ([]DeviceRow, int, error)
+	// DeviceRow returns one device, retired or not.
+	DeviceRow(ctx context.Context, deviceID int64) (DeviceRow, error)
+	// FleetSummary counts devices by status and worklet outcomes across
+	// the fleet; a device is online when it checked in at or after
+	// onlineSince.
+	FleetSummary(ctx context.Context, onlineSince time.Time) (FleetSummary, error)
+	// PendingUpdates lists pending updates across the fleet, security
+	// updates first, then by how many devices need them.
+	PendingUpdates(ctx context.Context, limit int) ([]UpdateCount, error)
+	// ComplianceTrend sums the outcomes of the scans received per UTC day
+	// from since on.
+	ComplianceTrend(ctx context.Context, since time.Time) ([]TrendDay, error)
+	// WorkletDevices lists the devices whose newest scan has a result of
+	// the worklet (with the status, when not empty).
+	WorkletDevices(ctx context.Context, worklet, status string) ([]WorkletDevice, error)
+	// DeviceUpdates lists a device's pending updates from its newest scan.
+	DeviceUpdates(ctx context.Context, deviceID int64) ([]DeviceUpdate, error)
+	// SoftwareDevices lists every (device, package) with this exact
+	// package name in the devices' newest scans.
+	SoftwareDevices(ctx context.Context, name string) ([]SoftwareRow, error)
+	// SoftwareNames lists package names containing part, with how many
+	// devices have each, at most limit.
+	SoftwareNames(ctx context.Context, part string, limit int) ([]NameCount, error)
+
+	// ScanHistory lists a device's stored scans, newest first.
+	ScanHistory(ctx context.Context, deviceID int64) ([]HistoryScan, error)
+	// HistoryScan returns one stored scan with its results and packages.
+	HistoryScan(ctx context.Context, deviceID, id int64) (HistoryScan, error)
+	// PruneHistory removes scans received before before, all but the
+	// newest perDevice of each device, package lists no scan refers to
+	// and console sessions expired at now.
+	PruneHistory(ctx context.Context, before time.Time, perDevice int, now time.Time) (HistoryPruned, error)
+
+	// RetireDevice takes a device out of the fleet: its token and key
+	// binding are revoked, its waiting commands cancelled and it is left
+	// out of every list; its history stays until pruned. If its agent
+	// enrolls again, it is back.
+	RetireDevice(ctx context.Context, deviceID int64, now time.Time) error
+	// CancelCommand ends a command that has no result yet with status
+	// "canceled"; ErrAlreadyDone when it has one, ErrNotFound when there
+	// is no such command.
+	CancelCommand(ctx context.Context, commandID int64, now time.Time) (Command, error)
+
+	// CreateSession stores a console session.
+	CreateSession(ctx context.Context, s Session) error
+	// Session returns the session with this id hash, ErrNotFound when
+	// there is none or it expired at now.
+	Session(ctx context.Context, idHash string, now time.Time) (Session, error)
+	// DeleteSession removes a session (sign-out).
+	DeleteSession(ctx context.Context, idHash string) error
+}
+
+// Session is a signed-in console session. Only the SHA-256 of its cookie
+// value is stored.
+type Session struct {
+	IDHash string
+	CSRF   string
+	// AdminHash is the admin token's hash at sign-in: a new admin token
+	// ends every session.
+	AdminHash string
+	CreatedAt time.Time
+	ExpiresAt time.Time
+}
+
+// DeviceRow is a device with its newest scan's inventory and outcomes.
+type DeviceRow struct {
+	Device
+	Scanned         bool      `json:"scanned"`
+	OS              string    `json:"os"`
+	OSFamily        string    `json:"os_family"`
+	RebootRequired  bool      `json:"reboot_required"`
+	PendingUpdates  int       `json:"pending_updates"`
+	SecurityUpdates int       `json:"security_updates"`
+	LastUser        string    `json:"last_user"`
+	Outcomes        Outcomes  `json:"outcomes"`
+	RetiredAt       time.Time `json:"retired_at"`
+}
+
+// Device statuses for DeviceQuery.Status.
+const (
+	StatusOnline  = "online"
+	StatusOffline = "offline"
+	StatusNever   = "never"
+)
+
+// DeviceQuery selects, sorts and pages devices. Empty fields select all.
+type DeviceQuery struct {
+	Group string
+	OS    string // exact OS name as listed
+	// Status is online, offline (seen, not since OnlineSince) or never.
+	Status      string
+	OnlineSince time.Time
+	// Worklet and Outcome: devices whose newest result of Worklet has
+	// status Outcome (any worklet when Worklet is empty; any status when
+	// Outcome is empty).
+	Worklet, Outcome string
+	// Search matches hostnames containing it, or a UUID prefix.
+	Search string
+	// Sort is one of DeviceSorts (default hostname).
+	Sort   string
+	Desc   bool
+	Offset int
+	Limit  int // default 50, at most 10000
+}
+
+// DeviceSorts maps the sort keys of ListDevices to their columns.
+var DeviceSorts = map[string]string{
+	"hostname":       "d.hostname",
+	"uuid":           "d.uuid",
+	"group":          "g.name",
+	"os":             "COALESCE(i.os, '')",
+	"agent":          "d.agent_version",
+	"last_seen":      "d.last_seen",
+	"last_scan":      "d.last_scan",
+	"compliant":      "COALESCE(i.compliant, 0)",
+	"non_compliant":  "COALESCE(i.non_compliant, 0)",
+	"not_applicable": "COALESCE(i.not_applicable, 0)",
+	"error":          "COALESCE(i.errors, 0)",
+	"quarantined":    "COALESCE(i.quarantined, 0)",
+	"updates":        "COALESCE(i.pending_updates, 0)",
+	"security":       "COALESCE(i.security_updates, 0)",
+	"reboot":         "COALESCE(i.reboot_required, 0)",
+}
+
+const deviceRowColumns = deviceColumns + `, i.device_id IS NOT NULL, COALESCE(i.os, ''), COALESCE(i.os_family, ''), COALESCE(i.reboot_required, 0),
+	COALESCE(i.pending_updates, 0), COALESCE(i.security_updates, 0), COALESCE(i.last_user, ''), COALESCE(i.compliant, 0),
+	COALESCE(i.non_compliant, 0), COALESCE(i.not_applicable, 0), COALESCE(i.errors, 0), COALESCE(i.quarantined, 0), d.retired_at`
+
+const deviceRowFrom = ` FROM devices d JOIN device_groups g ON g.id = d.group_id LEFT JOIN device_inventory i ON i.device_id = d.id`
+
+func scanDeviceRow(row interface{ Scan(...any) error }) (DeviceRow, error) {
+	var d DeviceRow
+	var first, last, scan, retired int64
+	var reboot int
+	err := row.Scan(&d.ID, &d.UUID, &d.Hostname, &d.DeviceKey, &d.Group, &d.AgentVersion, &d.Uptime, &d.TZ, &first, &last, &scan,
+		&d.Summary.Compliant, &d.Summary.NonCompliant, &d.Summary.Error,
+		&d.Scanned, &d.OS, &d.OSFamily, &reboot, &d.PendingUpdates, &d.SecurityUpdates, &d.LastUser,
+		&d.Outcomes.Compliant, &d.Outcomes.NonCompliant, &d.Outcomes.NotApplicable, &d.Outcomes.Error, &d.Outcomes.Quarantined, &retired)
+	d.FirstSeen, d.LastSeen, d.LastScan, d.RetiredAt = fromMS(first), fromMS(last), fromMS(scan), fromMS(retired)
+	d.RebootRequired = reboot != 0
+	return d, err
+}
+
+// likeEscape escapes LIKE wildcards; the pattern uses ESCAPE '\'.
+func likeEscape(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+}
+
+func (s *sqlStore) ListDevices(ctx context.Context, q DeviceQuery) ([]DeviceRow, int, error) {
+	where := []string{"d.retired_at = 0"}
+	var args []any
+	if q.Group != "" {
+		where, args = append(where, "g.name = ?"), append(args, q.Group)
+	}
+	if q.OS != "" {
+		where, args = append(where, "i.os = ?"), append(args, q.OS)
+	}
+	switch q.Status {
+	case "":
+	case StatusOnline:
+		where, args = append(where, "d.last_seen >= ? AND d.last_seen > 0"), append(args, ms(q.OnlineSince))
+	case StatusOffline:
+		where, args = append(where, "d.last_seen < ? AND d.last_seen > 0"), append(args, ms(q.OnlineSince))
+	case StatusNever:
+		where = append(where, "d.last_seen = 0")
+	default:
+		return nil, 0, fmt.Errorf("device status %q: want online, offline or never", q.Status)
+	}
+	if q.Worklet != "" || q.Outcome != "" {
+		cond := "SELECT 1 FROM device_results r WHERE r.device_id = d.id"
+		if q.Worklet != "" {
+			cond, args = cond+" AND r.worklet = ?", append(args, q.Worklet)
+		}
+		if q.Outcome != "" {
+			cond, args = cond+" AND r.status = ?", append(args, q.Outcome)
+		}
+		where = append(where, "EXISTS ("+cond+")")
+	}
+	if q.Search != "" {
+		where = append(where, `(d.hostname LIKE ? ESCAPE '\' OR d.uuid LIKE ? ESCAPE '\')`)
+		args = append(args, "%"+likeEscape(q.Search)+"%", likeEscape(strings.ToLower(q.Search))+"%")
+	}
+	cond := " WHERE " + strings.Join(where, " AND ")
+	var total int
+	if err := s.r.QueryRowContext(ctx, s.q(`SELECT COUNT(*)`+deviceRowFrom+cond), args...).Scan(&total); err != nil {
+		return nil, 0, fmt.Errorf("count devices: %w", err)
+	}
+	col, ok := DeviceSorts[q.Sort]
+	if !ok {
+		col = DeviceSorts["hostname"]
+	}
+	dir := " ASC"
+	if q.Desc {
+		dir = " DESC"
+	}
+	if q.Limit <= 0 {
+		q.Limit = 50
+	}
+	q.Limit = min(q.Limit, 10000)
+	rows, err := s.r.QueryContext(ctx, s.q(`SELECT `+deviceRowColumns+deviceRowFrom+cond+` ORDER BY `+col+dir+`, d.hostname, d.id LIMIT ? OFFSET ?`),
+		append(args, q.Limit, max(q.Offset, 0))...)
+	if err != nil {
+		return nil, 0, fmt.Errorf("list devices: %w", err)
+	}
+	defer rows.Close()
+	out := []DeviceRow{}
+	for rows.Next() {
+		d, err := scanDeviceRow(rows)
+		if err != nil {
+			return nil, 0, fmt.Errorf("list devices: %w", err)
+		}
+		out = append(out, d)
+	}
+	return out, total, rows.Err()
+}
+
+func (s *sqlStore) DeviceRow(ctx context.Context, deviceID int64) (DeviceRow, error) {
+	d, err := scanDeviceRow(s.r.QueryRowContext(ctx, s.q(`SELECT `+deviceRowColumns+deviceRowFrom+` WHERE d.id = ?`), deviceID))
+	if errors.Is(err, sql.ErrNoRows) {
+		return d, fmt.Errorf("device %d: %w", deviceID, ErrNotFound)
+	}
+	if err != nil {
+		return d, fmt.Errorf("device %d: %w", deviceID, err)
+	}
+	return d, nil
+}
+
+// FleetSummary is the fleet page's counts.
+type FleetSummary struct {
+	Devices, Online, Offline, Never int
+	// Scanned devices have a scan in the store; Reboot of them need a
+	// reboot; Updates have pending updates, Security pending security
+	// updates.
+	Scanned, Reboot, Updates, Security int
+	// Outcomes sums every device's newest outcomes.
+	Outcomes Outcomes
+	// Worklets counts devices per outcome, per worklet and policy.
+	Worklets []WorkletOutcomes
+}
+
+// WorkletOutcomes counts the devices of each outcome for one worklet.
+type WorkletOutcomes struct {
+	Name     string   `json:"name"`
+	Kind     string   `json:"kind"`
+	Outcomes Outcomes `json:"outcomes"`
+}
+
+func (s *sqlStore) FleetSummary(ctx context.Context, onlineSince time.Time) (FleetSummary, error) {
+	var f FleetSummary
+	since := ms(onlineSince)
+	err := s.r.QueryRowContext(ctx, s.q(`SELECT COUNT(*),
+			COALESCE(SUM(CASE WHEN d.last_seen > 0 AND d.last_seen >= ? THEN 1 ELSE 0 END), 0),
+			COALESCE(SUM(CASE WHEN d.last_seen > 0 AND d.last_seen < ? THEN 1 ELSE 0 END), 0),
+			COALESCE(SUM(CASE WHEN d.last_seen = 0 THEN 1 ELSE 0 END), 0),
+			COUNT(i.device_id),
+			COALESCE(SUM(i.reboot_required), 0),
+			COALESCE(SUM(CASE WHEN i.pending_updates > 0 THEN 1 ELSE 0 END), 0),
+			COALESCE(SUM(CASE WHEN i.security_updates > 0 THEN 1 ELSE 0 END), 0),
+			COALESCE(SUM(i.compliant), 0), COALESCE(SUM(i.non_compliant), 0), COALESCE(SUM(i.not_applicable), 0),
+			COALESCE(SUM(i.errors), 0), COALESCE(SUM(i.quarantined), 0)
+		FROM devices d LEFT JOIN device_inventory i ON i.device_id = d.id WHERE d.retired_at = 0`), since, since).
+		Scan(&f.Devices, &f.Online, &f.Offline, &f.Never, &f.Scanned, &f.Reboot, &f.Updates, &f.Security,
+			&f.Outcomes.Compliant, &f.Outcomes.NonCompliant, &f.Outcomes.NotApplicable, &f.Outcomes.Error, &f.Outcomes.Quarantined)
+	if err != nil {
+		return f, fmt.Errorf("fleet summary: %w", err)
+	}
+	rows, err := s.r.QueryContext(ctx, `SELECT r.worklet, MAX(r.kind), r.status, COUNT(*) FROM device_results r
+		GROUP BY r.worklet, r.status ORDER BY r.worklet`)
+	if err != nil {
+		return f, fmt.Errorf("fleet summary: worklets: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var name, kind, status string
+		var n int
+		if err := rows.Scan(&name, &kind, &status, &n); err != nil {
+			return f, fmt.Errorf("fleet summary: worklets: %w", err)
+		}
+		if len(f.Worklets) == 0 || f.Worklets[len(f.Worklets)-1].Name != name {
+			f.Worklets = append(f.Worklets, WorkletOutcomes{Name: name, Kind: kind})
+		}
+		f.Worklets[len(f.Worklets)-1].Outcomes.addN(status, n)
+	}
+	return f, rows.Err()
+}
+
+// UpdateCount is one pending update across the fleet.
+type UpdateCount struct {
+	Name     string `json:"name"`
+	Security bool   `json:"security"`
+	Severity string `json:"severity"`
+	Devices  int    `json:"devices"`
+}
+
+func (s *sqlStore) PendingUpdates(ctx context.Context, limit int) ([]UpdateCount, error) {
+	rows, err := s.r.QueryContext(ctx, s.q(`SELECT name, MAX(security), MAX(severity), COUNT(DISTINCT device_id) FROM device_updates
+		GROUP BY name ORDER BY MAX(security) DESC, COUNT(DISTINCT device_id) DESC, name LIMIT ?`), limit)
+	if err != nil {
+		return nil, fmt.Errorf("pending updates: %w", err)
+	}
+	defer rows.Close()
+	out := []UpdateCount{}
+	for rows.Next() {
+		var u UpdateCount
+		var sec int
+		if err := rows.Scan(&u.Name, &sec, &u.Severity, &u.Devices); err != nil {
+			return nil, fmt.Errorf("pending updates: %w", err)
+		}
+		u.Security = sec != 0
+		out = append(out, u)
+	}
+	return out, rows.Err()
+}
+
+// DeviceUpdate is one pending update of a device.
+type DeviceUpdate struct {
+	Name           string `json:"name"`
+	CurrentVersion string `json:"current_version"`
+	Version        string `json:"version"`
+	Security       bool   `json:"security"`
+	Severity       string `json:"severity"`
+}
+
+func (s *sqlStore) DeviceUpdates(ctx context.Context, deviceID int64) ([]DeviceUpdate, error) {
+	rows, err := s.r.QueryContext(ctx, s.q(`SELECT name, current_version, version, security, severity FROM device_updates
+		WHERE device_id = ? ORDER BY security DESC, name`), deviceID)
+	if err != nil {
+		return nil, fmt.Errorf("device updates: %w", err)
+	}
+	defer rows.Close()
+	out := []DeviceUpdate{}
+	for rows.Next() {
+		var u DeviceUpdate
+		var sec int
+		if err := rows.Scan(&u.Name, &u.CurrentVersion, &u.Version, &sec, &u.Severity); err != nil {
+			return nil, fmt.Errorf("device updates: %w", err)
+		}
+		u.Security = sec != 0
+		out = append(out, u)
+	}
+	return out, rows.Err()
+}
+
+// TrendDay is one UTC day of received scans' outcomes.
+type TrendDay struct {
+	Day      time.Time `json:"day"`
+	Scans    int       `json:"scans"`
+	Outcomes Outcomes  `json:"outcomes"`
+}
+
+func (s *sqlStore) ComplianceTrend(ctx context.Context, since time.Time) ([]TrendDay, error) {
+	const day = int64(24 * time.Hour / time.Millisecond)
+	rows, err := s.r.QueryContext(ctx, s.q(`SELECT received_at / ?, COUNT(*), SUM(compliant), SUM(non_compliant), SUM(not_applicable), SUM(errors), SUM(quarantined)
+		FROM scan_history WHERE received_at >= ? GROUP BY 1 ORDER BY 1`), day, ms(since))
+	if err != nil {
+		return nil, fmt.Errorf("compliance trend: %w", err)
+	}
+	defer rows.Close()
+	out := []TrendDay{}
+	for rows.Next() {
+		var d TrendDay
+		var n int64
+		if err := rows.Scan(&n, &d.Scans, &d.Outcomes.Compliant, &d.Outcomes.NonCompliant, &d.Outcomes.NotApplicable, &d.Outcomes.Error, &d.Outcomes.Quarantined); err != nil {
+			return nil, fmt.Errorf("compliance trend: %w", err)
+		}
+		d.Day = time.UnixMilli(n * day).UTC()
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}
+
+// WorkletDevice is one device's newest result of a worklet.
+type WorkletDevice struct {
+	DeviceID  int64     `json:"-"`
+	UUID      string    `json:"uuid"`
+	Hostname  string    `json:"hostname"`
+	Group     string    `json:"group"`
+	Version   string    `json:"version"`
+	Status    string    `json:"status"`
+	Message   string    `json:"message"`
+	Error     string    `json:"error"`
+	ScannedAt time.Time `json:"scanned_at"`
+}
+
+func (s *sqlStore) WorkletDevices(ctx context.Context, worklet, status string) ([]WorkletDevice, error) {
+	q := `SELECT d.id, d.uuid, d.hostname, g.name, r.version, r.status, r.message, r.error, r.scanned_at
+		FROM device_results r JOIN devices d ON d.id = r.device_id JOIN device_groups g ON g.id = d.group_id
+		WHERE r.worklet = ?`
+	args := []any{worklet}
+	if status != "" {
+		q, args = q+` AND r.status = ?`, append(args, status)
+	}
+	rows, err := s.r.QueryContext(ctx, s.q(q+` ORDER BY d.hostname LIMIT 100000`), args...)
+	if err != nil {
+		return nil, fmt.Errorf("worklet %s devices: %w", worklet, err)
+	}
+	defer rows.Close()
+	out := []WorkletDevice{}
+	for rows.Next() {
+		var w WorkletDevice
+		var at int64
+		if err := rows.Scan(&w.DeviceID, &w.UUID, &w.Hostname, &w.Group, &w.Version, &w.Status, &w.Message, &w.Error, &at); err != nil {
+			return nil, fmt.Errorf("worklet %s devices: %w", worklet, err)
+		}
+		w.ScannedAt = fromMS(at)
+		out = append(out, w)
+	}
+	return out, rows.Err()
+}
+
+// SoftwareRow is one package on one device.
+type SoftwareRow struct {
+	DeviceID     int64  `json:"-"`
+	UUID         string `json:"uuid"`
+	Hostname     string `json:"hostname"`
+	Group        string `json:"group"`
+	Name         string `json:"name"`
+	Version      string `json:"version"`
+	Architecture string `json:"architecture"`
+	Source       string `json:"source"`
+}
+
+func (s *sqlStore) SoftwareDevices(ctx context.Context, name string) ([]SoftwareRow, error) {
+	rows, err := s.r.QueryContext(ctx, s.q(`SELECT d.id, d.uuid, d.hostname, g.name, p.name, p.version, p.architecture, p.source
+		FROM device_software p JOIN devices d ON d.id = p.device_id JOIN device_groups g ON g.id = d.group_id
+		WHERE p.name = ? ORDER BY d.hostname, d.id`), name)
+	if err != nil {
+		return nil, fmt.Errorf("software %s: %w", name, err)
+	}
+	defer rows.Close()
+	out := []SoftwareRow{}
+	for rows.Next() {
+		var r SoftwareRow
+		if err := rows.Scan(&r.DeviceID, &r.UUID, &r.Hostname, &r.Group, &r.Name, &r.Version, &r.Architecture, &r.Source); err != nil {
+			return nil, fmt.Errorf("software %s: %w", name, err)
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// NameCount is a package name and how many devices have it.
+type NameCount struct {
+	Name    string `json:"name"`
+	Devices int    `json:"devices"`
+}
+
+func (s *sqlStore) SoftwareNames(ctx context.Context, part string, limit int) ([]NameCount, error) {
+	rows, err := s.r.QueryContext(ctx, s.q(`SELECT name, COUNT(DISTINCT device_id) FROM device_software WHERE name LIKE ? ESCAPE '\'
+		GROUP BY name ORDER BY name LIMIT ?`), "%"+likeEscape(part)+"%", limit)
+	if err != nil {
+		return nil, fmt.Errorf("software names: %w", err)
+	}
+	defer rows.Close()
+	out := []NameCount{}
+	for rows.Next() {
+		var n NameCount
+		if err := rows.Scan(&n.Name, &n.Devices); err != nil {
+			return nil, fmt.Errorf("software names: %w", err)
+		}
+		out = append(out, n)
+	}
+	return out, rows.Err()
+}
+
+func (s *sqlStore) RetireDevice(ctx context.Context, deviceID int64, now time.Time) error {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("retire device %d: %w", deviceID, err)
+	}
+	defer tx.Rollback()
+	res, err := tx.ExecContext(ctx, s.q(`UPDATE devices SET retired_at = ?, token_hash = '', device_key = '' WHERE id = ?`), ms(now), deviceID)
+	if err != nil {
+		return fmt.Errorf("retire device %d: %w", deviceID, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("device %d: %w", deviceID, ErrNotFound)
+	}
+	if _, err := tx.ExecContext(ctx, s.q(`UPDATE commands SET done_at = ?, status = 'canceled', error = 'device retired' WHERE device_id = ? AND done_at = 0`),
+		ms(now), deviceID); err != nil {
+		return fmt.Errorf("retire device %d: commands: %w", deviceID, err)
+	}
+	if err := s.clearLatest(ctx, tx, deviceID); err != nil {
+		return fmt.Errorf("retire device %d: %w", deviceID, err)
+	}
+	return tx.Commit()
+}
+
+func (s *sqlStore) CancelCommand(ctx context.Context, commandID int64, now time.Time) (Command, error) {
+	var c Command
+	var dev string
+	err := s.w.QueryRowContext(ctx, s.q(`UPDATE commands SET done_at = ?, status = 'canceled', error = 'canceled by an admin'
+		WHERE id = ? AND done_at = 0 RETURNING command, (SELECT uuid FROM devices WHERE devices.id = commands.device_id)`), ms(now), commandID).Scan(&c.Command, &dev)
+	if err == nil {
+		c.ID, c.Device, c.Status, c.DoneAt = commandID, dev, "canceled", fromMS(ms(now))
+		return c, nil
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return c, fmt.Errorf("cancel command %d: %w", commandID, err)
+	}
+	var status string
+	err = s.r.QueryRowContext(ctx, s.q(`SELECT status FROM commands WHERE id = ?`), commandID).Scan(&status)
+	if errors.Is(err, sql.ErrNoRows) {
+		return c, fmt.Errorf("command %d: %w", commandID, ErrNotFound)
+	}
+	if err != nil {
+		return c, fmt.Errorf("cancel command %d: %w", commandID, err)
+	}
+	return c, fmt.Errorf("command %d ended %s: %w", commandID, status, ErrAlreadyDone)
+}
+
+func (s *sqlStore) CreateSession(ctx context.Context, se Session) error {
+	_, err := s.w.ExecContext(ctx, s.q(`INSERT INTO console_sessions (id_sha256, csrf, admin_sha256, created_at, expires_at) VALUES (?, ?, ?, ?, ?)`),
+		se.IDHash, se.CSRF, se.AdminHash, ms(se.CreatedAt), ms(se.ExpiresAt))
+	if err != nil {
+		return fmt.Errorf("create session: %w", err)
+	}
+	return nil
+}
+
+func (s *sqlStore) Session(ctx context.Context, idHash string, now time.Time) (Session, error) {
+	se := Session{IDHash: idHash}
+	var created, expires int64
+	err := s.r.QueryRowContext(ctx, s.q(`SELECT csrf, admin_sha256, created_at, expires_at FROM console_sessions WHERE id_sha256 = ? AND expires_at > ?`), idHash, ms(now)).
+		Scan(&se.CSRF, &se.AdminHash, &created, &expires)
+	if errors.Is(err, sql.ErrNoRows) {
+		return se, fmt.Errorf("session: %w", ErrNotFound)
+	}
+	if err != nil {
+		return se, fmt.Errorf("session: %w", err)
+	}
+	se.CreatedAt, se.ExpiresAt = fromMS(created), fromMS(expires)
+	return se, nil
+}
+
+func (s *sqlStore) DeleteSession(ctx context.Context, idHash string) error {
+	if _, err := s.w.ExecContext(ctx, s.q(`DELETE FROM console_sessions WHERE id_sha256 = ?`), idHash); err != nil {
+		return fmt.Errorf("delete session: %w", err)
+	}
+	return nil
+}
