@@ -9,6 +9,7 @@ import (
 	"bufio"
 	"encoding/json"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path"
@@ -108,7 +109,13 @@ func readIDFile(name string) map[int64]string {
 		return out
 	}
 	defer f.Close()
-	sc := bufio.NewScanner(f)
+	return parseIDs(f)
+}
+
+// parseIDs is readIDFile's parser: "name:x:id:..." lines of r.
+func parseIDs(r io.Reader) map[int64]string {
+	out := map[int64]string{}
+	sc := bufio.NewScanner(r)
 	for sc.Scan() {
 		line := sc.Text()
 		if line == "" || line[0] == '#' || line[0] == '+' || line[0] == '-' {

@@ -26,6 +26,11 @@
 //   - a file opened through a read-only grant refuses every change (write,
 //     truncate, times), whatever the phase.
 //
+// When HostRoot is not the machine's root (a tree given with --root, a
+// replay's scratch copy), paths resolve in it as in a chroot there: a link
+// with an absolute target starts again at HostRoot, never at the host's
+// "/" (chroot.go).
+//
 // In replay without writes (Options.Backend) the files are the recording's,
 // in memory, where there are no symbolic links.
 package guardfs
@@ -103,12 +108,20 @@ type FS struct {
 	host    string
 	backend experimentalsys.FS
 	deny    func(string, string)
+
+	// chroot: host is not the machine's root, and paths resolve in it
+	// as in a chroot there (chroot.go).
+	chroot     bool
+	chrootOnce sync.Once
+	chrootR    *os.Root
+	chrootErr  error
 }
 
 // grant is a Grant on the host, with its root opened on first use.
 type grant struct {
 	Grant
 	abs string // host path
+	g   *FS
 
 	mu   sync.Mutex
 	root *os.Root
@@ -116,13 +129,14 @@ type grant struct {
 
 // New makes the guarded FS of one run.
 func New(o Options) *FS {
-	g := &FS{host: o.HostRoot, backend: o.Backend, deny: o.Deny}
+	g := &FS{host: o.HostRoot, backend: o.Backend, deny: o.Deny,
+		chroot: o.HostRoot != "" && !isMachineRoot(o.HostRoot)}
 	for _, gr := range o.Grants {
 		abs := ""
 		if o.HostRoot != "" {
 			abs = filepath.Join(o.HostRoot, filepath.FromSlash(gr.Path))
 		}
-		g.grants = append(g.grants, &grant{Grant: gr, abs: abs})
+		g.grants = append(g.grants, &grant{Grant: gr, abs: abs, g: g})
 	}
 	return g
 }
@@ -138,6 +152,9 @@ func (g *FS) Close() error {
 		}
 		gr.mu.Unlock()
 	}
+	if g.chrootR != nil {
+		_ = g.chrootR.Close()
+	}
 	return nil
 }
 
@@ -149,7 +166,7 @@ func (gr *grant) openRoot() (*os.Root, error) {
 	if gr.root != nil {
 		return gr.root, nil
 	}
-	r, err := os.OpenRoot(gr.abs)
+	r, err := gr.openTop()
 	if err != nil {
 		return nil, err
 	}
@@ -348,7 +365,12 @@ func (g *FS) stat(p string, follow bool) (sys.Stat_t, experimentalsys.Errno) {
 		if g.host == "" {
 			return g.backend.Stat(p)
 		}
-		fi, err := os.Stat(g.hostPath(p))
+		f, err := g.openHostDir(p)
+		if err != nil {
+			return sys.Stat_t{}, experimentalsys.UnwrapOSError(err)
+		}
+		fi, err := f.Stat()
+		f.Close()
 		if err != nil {
 			return sys.Stat_t{}, experimentalsys.UnwrapOSError(err)
 		}
@@ -383,10 +405,13 @@ func (g *FS) Readlink(p string) (string, experimentalsys.Errno) {
 		}
 		return each(g, p, false, func(gr *grant, rel string) (string, error) {
 			if !gr.Tree {
-				return os.Readlink(gr.abs)
+				return gr.readlinkOwn()
 			}
 			r, err := gr.openRoot()
 			if err != nil {
+				return "", err
+			}
+			if rel, err = g.inTree(gr, rel, false); err != nil {
 				return "", err
 			}
 			return r.Readlink(rel)
@@ -520,11 +545,13 @@ func (g *FS) openHost(gr *grant, rel string, flag experimentalsys.Oflag, perm fs
 	var err error
 	if !gr.Tree {
 		// A file grant is read through its own link, with one open.
-		f, err = os.OpenFile(gr.abs, osFlag(flag), 0)
+		f, err = gr.openOwn(osFlag(flag))
 	} else {
 		var r *os.Root
 		if r, err = gr.openRoot(); err == nil {
-			f, err = r.OpenFile(rel, osFlag(flag), 0)
+			if rel, err = g.inTree(gr, rel, true); err == nil {
+				f, err = r.OpenFile(rel, osFlag(flag), 0)
+			}
 		}
 	}
 	if err != nil {
@@ -543,10 +570,13 @@ func (g *FS) openHost(gr *grant, rel string, flag experimentalsys.Oflag, perm fs
 func (g *FS) reopener(gr *grant, rel string) func() (*os.File, error) {
 	return func() (*os.File, error) {
 		if !gr.Tree {
-			return os.Open(gr.abs)
+			return gr.openOwn(os.O_RDONLY)
 		}
 		r, err := gr.openRoot()
 		if err != nil {
+			return nil, err
+		}
+		if rel, err = g.inTree(gr, rel, true); err != nil {
 			return nil, err
 		}
 		return r.Open(rel)
@@ -556,13 +586,13 @@ func (g *FS) reopener(gr *grant, rel string) func() (*os.File, error) {
 // statHost is the stat (follow) or lstat of rel inside gr.
 func (g *FS) statHost(gr *grant, rel string, follow bool) (fs.FileInfo, error) {
 	if !gr.Tree {
-		if follow {
-			return os.Stat(gr.abs)
-		}
-		return os.Lstat(gr.abs)
+		return gr.statOwn(follow)
 	}
 	r, err := gr.openRoot()
 	if err != nil {
+		return nil, err
+	}
+	if rel, err = g.inTree(gr, rel, follow); err != nil {
 		return nil, err
 	}
 	if follow {
@@ -576,12 +606,17 @@ func (g *FS) statHost(gr *grant, rel string, follow bool) (fs.FileInfo, error) {
 // top) is in the directory the admin named it in.
 func (g *FS) parent(gr *grant, rel string) (*parentDir, string, error) {
 	if !gr.Tree || rel == "." {
-		d, err := openParentAbs(filepath.Dir(gr.abs))
-		return d, filepath.Base(gr.abs), err
+		return gr.parentOwn()
 	}
 	r, err := gr.openRoot()
 	if err != nil {
 		return nil, "", err
+	}
+	if rel, err = g.inTree(gr, rel, false); err != nil {
+		return nil, "", err
+	}
+	if rel == "." {
+		return gr.parentOwn()
 	}
 	d, err := openParentIn(r, path.Dir(rel))
 	return d, path.Base(rel), err
@@ -606,8 +641,7 @@ func (g *FS) openAncestor(p string) (experimentalsys.File, experimentalsys.Errno
 		}
 		return &ancestorDir{readOnly: readOnly{File: f}, g: g, dir: p}, 0
 	}
-	abs := g.hostPath(p)
-	f, err := os.Open(abs)
+	f, err := g.openHostDir(p)
 	if err != nil {
 		return nil, experimentalsys.UnwrapOSError(err)
 	}
@@ -615,7 +649,7 @@ func (g *FS) openAncestor(p string) (experimentalsys.File, experimentalsys.Errno
 		f.Close()
 		return nil, experimentalsys.ENOTDIR
 	}
-	file := newFile(f, experimentalsys.O_RDONLY, false, func() (*os.File, error) { return os.Open(abs) })
+	file := newFile(f, experimentalsys.O_RDONLY, false, func() (*os.File, error) { return g.openHostDir(p) })
 	return &ancestorDir{readOnly: readOnly{File: file}, g: g, dir: p}, 0
 }
 
