@@ -13,12 +13,15 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"reflect"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/BurntSushi/toml"
+
+	"github.com/amagent/amagent/internal/tomlkeys"
 )
 
 // Config is the content of amagent.toml.
@@ -174,13 +177,58 @@ func setDur(p *time.Duration, d time.Duration) {
 	}
 }
 
-// Load reads, parses and validates the file at path.
+// Error is one problem in a configuration file.
+type Error struct {
+	File string // set by Load
+	Line int    // from 1; 0 when the key is not written in the file
+	Key  string // dotted ("checkin.interval"); "" when the problem is not one key's
+	Msg  string
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	switch {
+	case e.File != "" && e.Line > 0:
+		fmt.Fprintf(&b, "%s:%d: ", e.File, e.Line)
+	case e.File != "":
+		fmt.Fprintf(&b, "%s: ", e.File)
+	case e.Line > 0:
+		fmt.Fprintf(&b, "line %d: ", e.Line)
+	}
+	if e.Key != "" {
+		fmt.Fprintf(&b, "key %s: ", e.Key)
+	}
+	b.WriteString(e.Msg)
+	return b.String()
+}
+
+// Errors is every problem found in a configuration file, in the order of
+// their lines (problems of keys left out last). Parse and Load return it.
+type Errors []*Error
+
+func (es Errors) Error() string {
+	lines := make([]string, len(es))
+	for i, e := range es {
+		lines[i] = e.Error()
+	}
+	return strings.Join(lines, "\n")
+}
+
+// Load reads, parses and validates the file at path. A read error wraps
+// the fs error; problems in the file are Errors, each naming path and line.
 func Load(path string) (Config, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return Config{}, fmt.Errorf("config: %w", err)
 	}
 	c, err := Parse(b)
+	var es Errors
+	if errors.As(err, &es) {
+		for _, e := range es {
+			e.File = path
+		}
+		return Config{}, es
+	}
 	if err != nil {
 		return Config{}, fmt.Errorf("%s: %w", path, err)
 	}
@@ -188,51 +236,210 @@ func Load(path string) (Config, error) {
 }
 
 // Parse parses and validates the TOML text of a configuration. Keys left
-// out keep their defaults; unknown keys are errors.
+// out keep their defaults; unknown keys are errors. It reports every
+// problem at once (Errors), each with its line and key, and the nearest
+// known key for an unknown one.
 func Parse(b []byte) (Config, error) {
 	c := Default()
-	md, err := toml.NewDecoder(bytes.NewReader(b)).Decode(&c)
+	var prims map[string]toml.Primitive
+	md, err := toml.NewDecoder(bytes.NewReader(b)).Decode(&prims)
 	if err != nil {
-		return Config{}, decodeError(err)
+		return Config{}, Errors{decodeError(err)}
 	}
-	if und := md.Undecoded(); len(und) > 0 {
-		keys := make([]string, len(und))
-		for i, k := range und {
-			keys[i] = k.String()
+	lines := tomlkeys.Lines(b)
+	var errs Errors
+	bad := map[string]bool{}
+	add := func(key, msg string) {
+		bad[key] = true
+		errs = append(errs, &Error{Line: lines[key], Key: key, Msg: msg})
+	}
+	decodeTable(md, prims, reflect.ValueOf(&c).Elem(), nil, add)
+
+	known := knownKeys(reflect.TypeOf(c), nil, map[string]bool{})
+	var knownList []string
+	for k, leaf := range known {
+		if leaf {
+			knownList = append(knownList, k)
 		}
-		sort.Strings(keys)
-		return Config{}, fmt.Errorf("unknown key %s", strings.Join(keys, ", "))
 	}
-	if err := c.Validate(); err != nil {
-		return Config{}, err
+	sort.Strings(knownList)
+	reported := map[string]bool{}
+	for _, k := range md.Keys() {
+		if _, ok := known[k.String()]; ok || underAny(k, known, reported) {
+			continue
+		}
+		name := k.String()
+		reported[name] = true
+		msg := "unknown key " + name
+		if near := tomlkeys.Nearest(name, knownList); near != "" {
+			msg += "; did you mean " + near + "?"
+		}
+		errs = append(errs, &Error{Line: lines[name], Msg: msg})
+	}
+	for _, e := range c.problems() {
+		if bad[strings.SplitN(e.Key, "[", 2)[0]] {
+			continue // its value was not taken: the check would be about the default
+		}
+		e.Line = lines[strings.SplitN(e.Key, "[", 2)[0]]
+		errs = append(errs, e)
+	}
+	if len(errs) > 0 {
+		sort.SliceStable(errs, func(i, j int) bool {
+			li, lj := errs[i].Line, errs[j].Line
+			return li != 0 && (lj == 0 || li < lj)
+		})
+		return Config{}, errs
 	}
 	return c, nil
 }
 
-// decodeError turns the decoder's error into one that names the key and
-// the line where the decoder knows them.
-func decodeError(err error) error {
-	var pe toml.ParseError
-	if errors.As(err, &pe) {
-		msg := pe.Message
-		if pe.LastKey != "" {
-			return fmt.Errorf("key %s (line %d): %s", pe.LastKey, pe.Position.Line, msg)
+var durationType = reflect.TypeOf(time.Duration(0))
+
+// decodeTable sets the fields of the struct v (by their toml tags) from
+// the table prims, each key on its own, so that one bad value does not
+// hide the next; add is called for each value that does not fit.
+func decodeTable(md toml.MetaData, prims map[string]toml.Primitive, v reflect.Value, prefix []string, add func(key, msg string)) {
+	t := v.Type()
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		name := f.Tag.Get("toml")
+		prim, ok := prims[name]
+		if name == "" || !ok {
+			continue
 		}
-		return fmt.Errorf("line %d: %s", pe.Position.Line, msg)
+		path := append(append([]string{}, prefix...), name)
+		key := toml.Key(path).String()
+		got := tomlTypeName(md.Type(path...))
+		switch {
+		case f.Type == durationType:
+			var s string
+			if err := md.PrimitiveDecode(prim, &s); err != nil {
+				add(key, fmt.Sprintf(`want a duration such as "90s" or "1h30m", got %s`, got))
+				continue
+			}
+			d, err := time.ParseDuration(s)
+			if err != nil {
+				add(key, fmt.Sprintf(`%q is not a duration such as "90s" or "1h30m"`, s))
+				continue
+			}
+			v.Field(i).SetInt(int64(d))
+		case f.Type.Kind() == reflect.Struct:
+			var sub map[string]toml.Primitive
+			if err := md.PrimitiveDecode(prim, &sub); err != nil {
+				add(key, fmt.Sprintf("want a table [%s], got %s", key, got))
+				continue
+			}
+			decodeTable(md, sub, v.Field(i), path, add)
+		default:
+			p := reflect.New(f.Type)
+			if err := md.PrimitiveDecode(prim, p.Interface()); err != nil {
+				add(key, fmt.Sprintf("want %s, got %s", goTypeName(f.Type), got))
+				continue
+			}
+			v.Field(i).Set(p.Elem())
+		}
 	}
-	return fmt.Errorf("config: %w", err)
 }
 
-// Validate checks every key and returns the first problem, naming the key.
+// knownKeys maps every key of the struct type t to whether it is a value
+// (true) or a table (false).
+func knownKeys(t reflect.Type, prefix []string, out map[string]bool) map[string]bool {
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		name := f.Tag.Get("toml")
+		if name == "" {
+			continue
+		}
+		path := append(append([]string{}, prefix...), name)
+		if f.Type.Kind() == reflect.Struct && f.Type != durationType {
+			out[toml.Key(path).String()] = false
+			knownKeys(f.Type, path, out)
+		} else {
+			out[toml.Key(path).String()] = true
+		}
+	}
+	return out
+}
+
+// underAny reports whether k is inside a known value (a table written
+// where a value belongs, already an error) or inside an unknown key
+// already reported.
+func underAny(k toml.Key, known, reported map[string]bool) bool {
+	for i := 1; i < len(k); i++ {
+		p := k[:i].String()
+		if known[p] || reported[p] {
+			return true
+		}
+	}
+	return false
+}
+
+func tomlTypeName(t string) string {
+	switch t {
+	case "String":
+		return "a string"
+	case "Integer":
+		return "an integer"
+	case "Float":
+		return "a number with a fraction"
+	case "Bool":
+		return "true or false"
+	case "Array":
+		return "a list"
+	case "Hash", "ArrayHash":
+		return "a table"
+	case "":
+		return "nothing"
+	}
+	return "a " + strings.ToLower(t)
+}
+
+func goTypeName(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Int, reflect.Int64:
+		return "an integer"
+	case reflect.Slice:
+		return "a list of " + strings.TrimPrefix(goTypeName(t.Elem()), "a ") + "s"
+	}
+	return t.String()
+}
+
+// decodeError turns the decoder's syntax error into one with its line.
+func decodeError(err error) *Error {
+	var pe toml.ParseError
+	if errors.As(err, &pe) {
+		return &Error{Line: pe.Position.Line, Key: pe.LastKey, Msg: pe.Message}
+	}
+	return &Error{Msg: err.Error()}
+}
+
+// Validate checks every key and returns every problem (Errors), each
+// naming its key.
 func (c *Config) Validate() error {
+	if es := c.problems(); len(es) > 0 {
+		return es
+	}
+	return nil
+}
+
+// problems are the checks of Validate, all of them.
+func (c *Config) problems() Errors {
+	var es Errors
+	add := func(key, format string, a ...any) {
+		es = append(es, &Error{Key: key, Msg: fmt.Sprintf(format, a...)})
+	}
 	if err := validateServer(c.Server); err != nil {
-		return err
+		add("server", "%s", strings.TrimPrefix(err.Error(), "key server: "))
 	}
 	if c.StateDir == "" {
-		return errors.New("key state_dir: must not be empty")
+		add("state_dir", "must not be empty")
 	}
 	if c.LogFile == "" {
-		return errors.New("key log_file: must not be empty")
+		add("log_file", "must not be empty")
 	}
 	for _, d := range []struct {
 		key string
@@ -246,41 +453,40 @@ func (c *Config) Validate() error {
 		{"scan.timeout", c.Scan.Timeout},
 	} {
 		if d.v <= 0 {
-			return fmt.Errorf("key %s: must be a positive duration, got %s", d.key, d.v)
+			add(d.key, "must be a positive duration, got %s", d.v)
 		}
 	}
 	if c.Checkin.Variance < 0 {
-		return fmt.Errorf("key checkin.variance: must not be negative, got %s", c.Checkin.Variance)
+		add("checkin.variance", "must not be negative, got %s", c.Checkin.Variance)
+	} else if c.Checkin.Interval > 0 && c.Checkin.Variance >= c.Checkin.Interval {
+		add("checkin.variance", "%s must be smaller than checkin.interval %s", c.Checkin.Variance, c.Checkin.Interval)
 	}
-	if c.Checkin.Variance >= c.Checkin.Interval {
-		return fmt.Errorf("key checkin.variance: %s must be smaller than checkin.interval %s", c.Checkin.Variance, c.Checkin.Interval)
-	}
-	if c.Checkin.RetryMax < c.Checkin.RetryInitial {
-		return fmt.Errorf("key checkin.retry_max: %s is smaller than checkin.retry_initial %s", c.Checkin.RetryMax, c.Checkin.RetryInitial)
+	if c.Checkin.RetryInitial > 0 && c.Checkin.RetryMax > 0 && c.Checkin.RetryMax < c.Checkin.RetryInitial {
+		add("checkin.retry_max", "%s is smaller than checkin.retry_initial %s", c.Checkin.RetryMax, c.Checkin.RetryInitial)
 	}
 	if _, err := ParseSize(c.Sandbox.MaxMemory); err != nil {
-		return fmt.Errorf("key sandbox.max_memory: %w", err)
+		add("sandbox.max_memory", "%v", err)
 	}
 	if _, err := ParseSize(c.Sandbox.MaxOutput); err != nil {
-		return fmt.Errorf("key sandbox.max_output: %w", err)
+		add("sandbox.max_output", "%v", err)
 	}
 	if n, err := ParseSize(c.Sandbox.CompileMemory); err != nil {
-		return fmt.Errorf("key sandbox.compile_memory: %w", err)
+		add("sandbox.compile_memory", "%v", err)
 	} else if n < 64<<20 {
-		return fmt.Errorf("key sandbox.compile_memory: %s is less than the 64MiB a compile needs", c.Sandbox.CompileMemory)
+		add("sandbox.compile_memory", "%s is less than the 64MiB a compile needs", c.Sandbox.CompileMemory)
 	}
 	if c.Sandbox.MaxExecCalls < 0 {
-		return fmt.Errorf("key sandbox.max_exec_calls: must not be negative, got %d", c.Sandbox.MaxExecCalls)
+		add("sandbox.max_exec_calls", "must not be negative, got %d", c.Sandbox.MaxExecCalls)
 	}
 	if u, err := url.Parse(c.Scan.AWSEndpoint); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return fmt.Errorf("key scan.aws_endpoint: %q is not an http(s) URL", c.Scan.AWSEndpoint)
+		add("scan.aws_endpoint", "%q is not an http(s) URL", c.Scan.AWSEndpoint)
 	}
 	for i, k := range c.Worklets.TrustedKeys {
 		if strings.TrimSpace(k) == "" {
-			return fmt.Errorf("key worklets.trusted_keys[%d]: empty key", i)
+			add(fmt.Sprintf("worklets.trusted_keys[%d]", i), "empty key")
 		}
 	}
-	return nil
+	return es
 }
 
 func validateServer(s string) error {
@@ -320,8 +526,12 @@ func IsLoopback(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
+// SizeUnits are the units a size takes, as the README lists them.
+const SizeUnits = "B, KiB, MiB, GiB (powers of 1024), or none for bytes"
+
 // ParseSize parses a byte size: a whole number with an optional unit B,
-// KiB, MiB, GiB (powers of 1024) or KB, MB, GB (powers of 1000).
+// KiB, MiB or GiB (powers of 1024), as the README documents. KB, MB and GB
+// are refused, not read as powers of 1000: "64MB" is not 64MiB.
 func ParseSize(s string) (int64, error) {
 	t := strings.TrimSpace(s)
 	i := 0
@@ -329,19 +539,20 @@ func ParseSize(s string) (int64, error) {
 		i++
 	}
 	if i == 0 {
-		return 0, fmt.Errorf("size %q: want a number with an optional unit (B, KiB, MiB, GiB, KB, MB, GB)", s)
+		return 0, fmt.Errorf("size %q: want a whole number with a unit: %s", s, SizeUnits)
 	}
 	n, err := strconv.ParseInt(t[:i], 10, 64)
 	if err != nil {
 		return 0, fmt.Errorf("size %q: %v", s, err)
 	}
-	mult := map[string]int64{
-		"": 1, "B": 1,
-		"KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30,
-		"KB": 1e3, "MB": 1e6, "GB": 1e9,
-	}[strings.TrimSpace(t[i:])]
+	unit := strings.TrimSpace(t[i:])
+	mult := map[string]int64{"": 1, "B": 1, "KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30}[unit]
 	if mult == 0 {
-		return 0, fmt.Errorf("size %q: unknown unit %q (want B, KiB, MiB, GiB, KB, MB, GB)", s, strings.TrimSpace(t[i:]))
+		hint := ""
+		if bin, ok := map[string]string{"KB": "KiB", "MB": "MiB", "GB": "GiB", "kB": "KiB", "kb": "KiB", "mb": "MiB", "gb": "GiB", "K": "KiB", "M": "MiB", "G": "GiB"}[unit]; ok {
+			hint = fmt.Sprintf("; did you mean %q?", t[:i]+bin)
+		}
+		return 0, fmt.Errorf("size %q: unit %q is not accepted; the units are %s%s", s, unit, SizeUnits, hint)
 	}
 	if n > (1<<62)/mult {
 		return 0, fmt.Errorf("size %q: too large", s)

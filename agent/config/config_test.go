@@ -1,8 +1,10 @@
 package config
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"runtime"
 	"strings"
 	"testing"
@@ -43,7 +45,7 @@ retry_max = "800ms"
 [sandbox]
 max_memory = "32MiB"
 max_timeout = "5s"
-max_output = "1KB"
+max_output = "1KiB"
 max_exec_calls = 4
 [scan]
 aws_endpoint = "http://127.0.0.1:9"
@@ -57,7 +59,7 @@ trusted_keys = ["abc"]
 	if c.Checkin.RetryInitial != 200*time.Millisecond || c.Checkin.RetryMax != 800*time.Millisecond || !c.DryRun || !c.LogStderr {
 		t.Fatalf("%+v", c)
 	}
-	if c.Sandbox.MaxOutputBytes() != 1000 || c.Sandbox.MaxMemoryBytes() != 32<<20 || len(c.Worklets.TrustedKeys) != 1 {
+	if c.Sandbox.MaxOutputBytes() != 1024 || c.Sandbox.MaxMemoryBytes() != 32<<20 || len(c.Worklets.TrustedKeys) != 1 {
 		t.Fatalf("%+v", c.Sandbox)
 	}
 }
@@ -132,13 +134,13 @@ func TestApplyDefaults(t *testing.T) {
 }
 
 func TestParseSize(t *testing.T) {
-	for in, want := range map[string]int64{"0": 0, "10": 10, "10B": 10, "2KiB": 2048, "1 MiB": 1 << 20, "3GB": 3e9} {
+	for in, want := range map[string]int64{"0": 0, "10": 10, "10B": 10, "2KiB": 2048, "1 MiB": 1 << 20, "3GiB": 3 << 30} {
 		got, err := ParseSize(in)
 		if err != nil || got != want {
 			t.Errorf("ParseSize(%q) = %d, %v; want %d", in, got, err, want)
 		}
 	}
-	for _, in := range []string{"", "MiB", "-1", "1XB", "99999999999GiB"} {
+	for _, in := range []string{"", "MiB", "-1", "1XB", "99999999999GiB", "64MB", "1KB", "3GB", "8M", "2kb"} {
 		if _, err := ParseSize(in); err == nil {
 			t.Errorf("ParseSize(%q) accepted", in)
 		}
@@ -159,5 +161,66 @@ func TestExampleIsTheDefaults(t *testing.T) {
 	}
 	if runtime.GOOS != "windows" && (c.StateDir != d.StateDir || c.LogFile != d.LogFile) {
 		t.Fatalf("paths: %s %s", c.StateDir, c.LogFile)
+	}
+}
+
+// The README lists B KiB MiB GiB; "64MB" was read as 64,000,000 bytes. It
+// is refused now, with the units and the likely meaning.
+func TestSizeUnitsAreTheDocumented(t *testing.T) {
+	_, err := Parse([]byte("server = \"https://p.example.com\"\n[sandbox]\nmax_memory = \"64MB\"\n"))
+	want := `line 3: key sandbox.max_memory: size "64MB": unit "MB" is not accepted; the units are B, KiB, MiB, GiB (powers of 1024), or none for bytes; did you mean "64MiB"?`
+	if err == nil || err.Error() != want {
+		t.Errorf("got  %v\nwant %s", err, want)
+	}
+}
+
+// Every problem is reported at once, in line order, each with its line
+// and key, and an unknown key with the nearest known one. Before, Parse
+// stopped at the first problem and unknown keys had no line.
+func TestParseEveryError(t *testing.T) {
+	in := `server = "http://platform.example.com"
+colour = "red"
+[checkin]
+intervall = "1h"
+variance = "soon"
+retry_max = 30
+[sandbox]
+max_memory = "64MB"
+max_exec_calls = "16"
+timeout = "5s"
+[scan]
+skip_pending = "yes"
+[nope]
+a = 1
+`
+	_, err := Parse([]byte(in))
+	var es Errors
+	if !errors.As(err, &es) {
+		t.Fatalf("got %T %v, want Errors", err, err)
+	}
+	want := []string{
+		`line 1: key server: plain http is only allowed to a loopback address, not "platform.example.com"; use https`,
+		`line 2: unknown key colour`,
+		`line 4: unknown key checkin.intervall; did you mean checkin.interval?`,
+		`line 5: key checkin.variance: "soon" is not a duration such as "90s" or "1h30m"`,
+		`line 6: key checkin.retry_max: want a duration such as "90s" or "1h30m", got an integer`,
+		`line 8: key sandbox.max_memory: size "64MB": unit "MB" is not accepted; the units are B, KiB, MiB, GiB (powers of 1024), or none for bytes; did you mean "64MiB"?`,
+		`line 9: key sandbox.max_exec_calls: want an integer, got a string`,
+		`line 10: unknown key sandbox.timeout; did you mean sandbox.max_timeout?`,
+		`line 12: key scan.skip_pending: want true or false, got a string`,
+		`line 13: unknown key nope`,
+	}
+	got := strings.Split(err.Error(), "\n")
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("got:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+
+	p := filepath.Join(t.TempDir(), "amagent.toml")
+	if err := os.WriteFile(p, []byte(in), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err = Load(p)
+	if err == nil || !strings.HasPrefix(err.Error(), p+":1: key server: ") || !strings.Contains(err.Error(), "\n"+p+":13: unknown key nope") {
+		t.Errorf("Load: %v", err)
 	}
 }
