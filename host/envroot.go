@@ -9,7 +9,7 @@ import (
 	"sync"
 
 	"github.com/amagent/amagent/agent/sysexec"
-	"github.com/amagent/amagent/host/internal/guardfs"
+	"github.com/amagent/amagent/host/rootfs"
 )
 
 // ErrExecUnderRoot is what a module's exec call meets in an environment
@@ -41,7 +41,7 @@ func LiveEnvRoot(scan *Scan, dir string) (*Environment, error) {
 // readIDNamesIn is readIDNames for a tree read with chroot semantics.
 func readIDNamesIn(dir string) *idNames {
 	read := func(p string) map[int64]string {
-		b, err := guardfs.ReadFile(dir, p)
+		b, err := rootfs.ReadFile(dir, p)
 		if err != nil {
 			return map[int64]string{}
 		}

@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	experimentalsys "github.com/tetratelabs/wazero/experimental/sys"
+
+	"github.com/amagent/amagent/host/rootfs"
 )
 
 // A --root tree whose links have absolute targets (as every image has:
@@ -69,37 +71,7 @@ func TestChrootAbsoluteLinks(t *testing.T) {
 	if len(denied) == 0 {
 		t.Error("no refusal reported")
 	}
-	if b, err := ReadFile(dir, "etc/passwd"); err != nil || string(b) != "tree passwd" {
+	if b, err := rootfs.ReadFile(dir, "etc/passwd"); err != nil || string(b) != "tree passwd" {
 		t.Errorf("ReadFile: %q %v", b, err)
-	}
-}
-
-func TestResolve(t *testing.T) {
-	if runtime.GOOS == "windows" {
-		t.Skip("symbolic links need privileges on Windows")
-	}
-	dir := t.TempDir()
-	_ = os.MkdirAll(filepath.Join(dir, "a/b"), 0o755)
-	_ = os.Symlink("/a", filepath.Join(dir, "abs"))
-	_ = os.Symlink("loop", filepath.Join(dir, "loop"))
-	_ = os.Symlink("../../../..", filepath.Join(dir, "a/up"))
-	r, err := os.OpenRoot(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	for _, c := range []struct {
-		in, want string
-		follow   bool
-	}{
-		{"abs/b", "a/b", true}, {"abs", "a", true}, {"abs", "abs", false}, {"a/up/a/b", "a/b", true},
-		{"a/../../..", ".", true}, {"abs/new/file", "a/new/file", true}, {".", ".", true},
-	} {
-		if got, err := Resolve(r, c.in, c.follow); err != nil || got != c.want {
-			t.Errorf("Resolve(%q, %v) = %q, %v; want %q", c.in, c.follow, got, err, c.want)
-		}
-	}
-	if _, err := Resolve(r, "loop", true); err == nil {
-		t.Error("a link loop resolved")
 	}
 }
