@@ -26,12 +26,13 @@ func ScanCommand(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	asJSON := fl.Bool("json", false, "print the scan document as JSON")
 	verbose := fl.Bool("v", false, "log each collector command to stderr")
 	noPending := fl.Bool("no-pending", false, "leave out pending updates (skip the package manager simulation)")
+	root := fl.String("root", "", "scan the system mounted at `DIR` (an image, a container's root) instead of this one")
 	// The lead adds --record FILE here: record every file read and program
 	// run by the collectors into a replayable machine (testdata/machines
 	// layout) through the host's recorder, by wrapping env.FS and env.Exec
 	// below before the scan runs.
 	fl.Usage = func() {
-		fmt.Fprintln(stderr, "usage: amagent scan --once [--json] [--no-pending] [-v]")
+		fmt.Fprintln(stderr, "usage: amagent scan --once [--json] [--no-pending] [--root DIR] [-v]")
 		fl.PrintDefaults()
 	}
 	if err := fl.Parse(args); err != nil {
@@ -47,6 +48,15 @@ func ScanCommand(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		return 2
 	}
 	env := LiveEnv()
+	if *root != "" {
+		var done func()
+		var err error
+		if env, done, err = RootEnv(*root); err != nil {
+			fmt.Fprintf(stderr, "amagent scan: %v\n", err)
+			return 2
+		}
+		defer done()
+	}
 	env.SkipPending = *noPending
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if *verbose {
