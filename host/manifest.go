@@ -11,13 +11,17 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"reflect"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/BurntSushi/toml"
+
+	"github.com/amagent/amagent/internal/tomlkeys"
 )
 
 // ABIVersion is the guest ABI version this host implements (shared/ABI.md).
@@ -135,13 +139,19 @@ type rawParam struct {
 	Secret  bool           `toml:"secret"`
 }
 
-// ParseManifest parses and validates a manifest. Errors name the key.
+// ParseManifest parses and validates a manifest. It reports every problem
+// at once (ManifestErrors), each naming its key and line; an unknown key
+// gets the nearest known one.
 func ParseManifest(data []byte) (*Manifest, error) {
-	var raw rawManifest
-	md, err := toml.NewDecoder(bytes.NewReader(data)).Decode(&raw)
+	var top map[string]toml.Primitive
+	md, err := toml.NewDecoder(bytes.NewReader(data)).Decode(&top)
 	if err != nil {
 		return nil, fmt.Errorf("manifest: %w", err)
 	}
+	p := &manifestParse{md: md, lines: tomlkeys.Lines(data), bad: map[string]bool{}}
+	var raw rawManifest
+	p.decodeFields(top, reflect.ValueOf(&raw).Elem(), nil)
+	fail := p.fail
 	m := &Manifest{
 		Kind: raw.Kind, Name: raw.Name, Version: raw.Version,
 		Description: raw.Description, Module: raw.Module,
@@ -150,116 +160,332 @@ func ParseManifest(data []byte) (*Manifest, error) {
 	}
 	for i, r := range m.References {
 		if strings.TrimSpace(r) == "" || strings.ContainsAny(r, " \t\n") {
-			return nil, fmt.Errorf("manifest: key references[%d]: %q is not a rule id (no spaces)", i, r)
+			fail("references", "key references[%d]: %q is not a rule id (no spaces)", i, r)
 		}
 	}
-	if raw.ABI == nil {
-		return nil, errors.New("manifest: key abi is missing (want abi = 1)")
-	}
-	m.ABI = *raw.ABI
-	if m.ABI != ABIVersion {
-		return nil, fmt.Errorf("manifest: key abi: unsupported version %d (this agent runs abi = %d)", m.ABI, ABIVersion)
+	switch {
+	case p.bad["abi"]:
+	case raw.ABI == nil:
+		fail("abi", "key abi is missing (want abi = 1)")
+	case *raw.ABI != ABIVersion:
+		fail("abi", "key abi: unsupported version %d (this agent runs abi = %d)", *raw.ABI, ABIVersion)
+	default:
+		m.ABI = *raw.ABI
 	}
 	switch m.Kind {
 	case KindWorklet, KindPolicy:
 	case "":
-		return nil, errors.New(`manifest: key kind is missing (want "worklet" or "policy")`)
+		if p.bad["kind"] {
+			break
+		}
+		fail("kind", `key kind is missing (want "worklet" or "policy")`)
 	default:
-		return nil, fmt.Errorf(`manifest: key kind: %q is not "worklet" or "policy"`, m.Kind)
+		fail("kind", `key kind: %q is not "worklet" or "policy"`, m.Kind)
 	}
-	if !nameRE.MatchString(m.Name) {
-		return nil, fmt.Errorf("manifest: key name: %q must be 1 to 64 characters of [a-z0-9-]", m.Name)
+	if !nameRE.MatchString(m.Name) && !p.bad["name"] {
+		fail("name", "key name: %q must be 1 to 64 characters of [a-z0-9-]", m.Name)
 	}
-	if m.Version == "" {
-		return nil, errors.New("manifest: key version is missing")
+	if m.Version == "" && !p.bad["version"] {
+		fail("version", "key version is missing")
 	}
-	if m.Module == "" {
-		return nil, errors.New("manifest: key module is missing")
+	if m.Module == "" && !p.bad["module"] {
+		fail("module", "key module is missing")
 	}
 	if filepath.IsAbs(m.Module) || strings.HasPrefix(path.Clean(filepath.ToSlash(m.Module)), "../") || path.Clean(filepath.ToSlash(m.Module)) == ".." {
-		return nil, fmt.Errorf("manifest: key module: %q must be a path inside the worklet directory", m.Module)
+		fail("module", "key module: %q must be a path inside the worklet directory", m.Module)
 	}
 	if m.SHA256 != "" {
 		if b, err := hex.DecodeString(m.SHA256); err != nil || len(b) != sha256.Size {
-			return nil, fmt.Errorf("manifest: key sha256: %q is not 64 hex digits", raw.SHA256)
+			fail("sha256", "key sha256: %q is not 64 hex digits", raw.SHA256)
 		}
 	}
 	for i, o := range m.OS {
 		switch o {
 		case "linux", "windows", "darwin":
 		default:
-			return nil, fmt.Errorf(`manifest: key os[%d]: %q is not "linux", "windows" or "darwin"`, i, o)
+			fail("os", `key os[%d]: %q is not "linux", "windows" or "darwin"`, i, o)
 		}
 	}
 	if raw.Evaluate != nil {
-		if m.Evaluate, err = checkCaps("evaluate", raw.Evaluate); err != nil {
-			return nil, err
-		}
+		m.Evaluate = checkCaps("evaluate", raw.Evaluate, fail)
 		if len(m.Evaluate.Write) > 0 {
-			return nil, errors.New("manifest: key evaluate.write: the evaluate phase cannot write; declare writable paths under [remediate]")
+			fail("evaluate.write", "key evaluate.write: the evaluate phase cannot write; declare writable paths under [remediate]")
 		}
 	}
 	if raw.Remediate != nil {
 		if m.Kind == KindPolicy {
-			return nil, errors.New("manifest: key remediate: a policy has no remediate phase")
+			fail("remediate", "key remediate: a policy has no remediate phase")
 		}
-		if m.Remediate, err = checkCaps("remediate", raw.Remediate); err != nil {
-			return nil, err
-		}
+		m.Remediate = checkCaps("remediate", raw.Remediate, fail)
 	}
 	if m.Kind == KindPolicy {
 		c := m.Evaluate
 		switch {
 		case len(c.Read) > 0:
-			return nil, errors.New("manifest: key evaluate.read: a policy declares no read, write or exec")
+			fail("evaluate.read", "key evaluate.read: a policy declares no read, write or exec")
 		case len(c.Exec) > 0:
-			return nil, errors.New("manifest: key evaluate.exec: a policy declares no read, write or exec")
+			fail("evaluate.exec", "key evaluate.exec: a policy declares no read, write or exec")
 		}
 	}
 	if raw.Limits != nil {
-		if m.Limits, err = parseLimits(md, raw.Limits); err != nil {
-			return nil, err
-		}
+		m.Limits = parseLimits(md, raw.Limits, fail)
 	}
-	for name, prim := range raw.Params {
-		if !regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_-]*$`).MatchString(name) {
-			return nil, fmt.Errorf("manifest: key params.%s: a parameter name is letters, digits, '_' and '-'", name)
+	names := make([]string, 0, len(raw.Params))
+	for name := range raw.Params {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		key := "params." + tomlkeys.Join([]string{name})
+		if !paramNameRE.MatchString(name) {
+			fail(key, "key params.%s: a parameter name is letters, digits, '_' and '-'", name)
+		}
+		var sub map[string]toml.Primitive
+		if err := md.PrimitiveDecode(raw.Params[name], &sub); err != nil {
+			fail(key, "key params.%s: want a table [params.%s], got %s", name, name, p.typeOf("params", name))
+			p.bad[key] = true
+			continue
 		}
 		var rp rawParam
-		if err := md.PrimitiveDecode(prim, &rp); err != nil {
-			return nil, fmt.Errorf("manifest: key params.%s: %w", name, err)
-		}
-		p := Param{Type: rp.Type, Secret: rp.Secret}
-		switch p.Type {
+		p.decodeFields(sub, reflect.ValueOf(&rp).Elem(), []string{"params", name})
+		par := Param{Type: rp.Type, Secret: rp.Secret}
+		switch par.Type {
 		case ParamString, ParamInt, ParamBool, ParamList:
 		case "":
-			return nil, fmt.Errorf("manifest: key params.%s.type is missing (string, int, bool or list)", name)
+			if !p.bad[key+".type"] {
+				fail(key, "key params.%s.type is missing (string, int, bool or list)", name)
+			}
 		default:
-			return nil, fmt.Errorf("manifest: key params.%s.type: %q is not string, int, bool or list", name, p.Type)
+			fail(key+".type", "key params.%s.type: %q is not string, int, bool or list", name, par.Type)
 		}
-		if md.IsDefined("params", name, "default") {
+		if _, ok := sub["default"]; ok && par.Type != "" {
 			var v any
-			if err := md.PrimitiveDecode(rp.Default, &v); err != nil {
-				return nil, fmt.Errorf("manifest: key params.%s.default: %w", name, err)
-			}
-			if p.Default, err = coerceParam(p.Type, v); err != nil {
-				return nil, fmt.Errorf("manifest: key params.%s.default: %w", name, err)
+			if err := md.PrimitiveDecode(sub["default"], &v); err != nil {
+				fail(key+".default", "key params.%s.default: %v", name, err)
+			} else if par.Default, err = coerceParam(par.Type, v); err != nil {
+				fail(key+".default", "key params.%s.default: %v", name, err)
 			}
 		}
-		m.Params[name] = p
+		m.Params[name] = par
 	}
-	if und := md.Undecoded(); len(und) > 0 {
-		keys := make([]string, len(und))
-		for i, k := range und {
-			keys[i] = k.String()
-		}
-		sort.Strings(keys)
-		return nil, fmt.Errorf("manifest: unknown key %s", strings.Join(keys, ", "))
+	p.unknownKeys()
+	if len(p.errs) > 0 {
+		sort.SliceStable(p.errs, func(i, j int) bool {
+			li, lj := p.errs[i].Line, p.errs[j].Line
+			return li != 0 && (lj == 0 || li < lj)
+		})
+		return nil, p.errs
 	}
 	return m, nil
 }
 
-func checkCaps(section string, c *rawCaps) (Capabilities, error) {
+var paramNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_-]*$`)
+
+// ManifestError is one problem in a manifest.
+type ManifestError struct {
+	Line int    // from 1; 0 when the key is not written in the file
+	Key  string // the key the problem is about ("limits.timeout"); "" for none
+	Msg  string // the problem, naming the key ("key limits.timeout: ...")
+}
+
+func (e *ManifestError) Error() string {
+	if e.Line > 0 {
+		return fmt.Sprintf("line %d: %s", e.Line, e.Msg)
+	}
+	return e.Msg
+}
+
+// ManifestErrors is every problem found in a manifest, in the order of
+// their lines (problems of keys left out last).
+type ManifestErrors []*ManifestError
+
+func (es ManifestErrors) Error() string {
+	parts := make([]string, len(es))
+	for i, e := range es {
+		parts[i] = e.Error()
+	}
+	return "manifest: " + strings.Join(parts, "; ")
+}
+
+// manifestParse collects the problems of one manifest.
+type manifestParse struct {
+	md    toml.MetaData
+	lines map[string]int
+	errs  ManifestErrors
+	bad   map[string]bool // keys whose value did not decode
+}
+
+// fail records a problem about key (dotted, possibly with an index:
+// "os[1]" is found at the line of "os").
+func (p *manifestParse) fail(key, format string, a ...any) {
+	base, _, _ := strings.Cut(key, "[")
+	p.errs = append(p.errs, &ManifestError{Line: p.lines[base], Key: base, Msg: fmt.Sprintf(format, a...)})
+}
+
+// decodeFields sets the fields of the struct v from the table prims by
+// their toml tags, each key on its own so that one bad value does not hide
+// the next; a pointer to a struct is a sub-table, decoded the same way.
+func (p *manifestParse) decodeFields(prims map[string]toml.Primitive, v reflect.Value, prefix []string) {
+	t := v.Type()
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		name := f.Tag.Get("toml")
+		prim, ok := prims[name]
+		if name == "" || !ok {
+			continue
+		}
+		path := append(append([]string{}, prefix...), name)
+		key := toml.Key(path).String()
+		if f.Type.Kind() == reflect.Pointer && f.Type.Elem().Kind() == reflect.Struct {
+			var sub map[string]toml.Primitive
+			if err := p.md.PrimitiveDecode(prim, &sub); err != nil {
+				p.fail(key, "key %s: want a table [%s], got %s", key, key, p.typeOf(path...))
+				p.bad[key] = true
+				continue
+			}
+			ptr := reflect.New(f.Type.Elem())
+			p.decodeFields(sub, ptr.Elem(), path)
+			v.Field(i).Set(ptr)
+			continue
+		}
+		ptr := reflect.New(f.Type)
+		if err := p.md.PrimitiveDecode(prim, ptr.Interface()); err != nil {
+			p.fail(key, "key %s: want %s, got %s", key, wantType(f.Type), p.typeOf(path...))
+			p.bad[key] = true
+			continue
+		}
+		v.Field(i).Set(ptr.Elem())
+	}
+}
+
+// typeOf names the TOML type of the value at key.
+func (p *manifestParse) typeOf(key ...string) string {
+	switch t := p.md.Type(key...); t {
+	case "String":
+		return "a string"
+	case "Integer":
+		return "an integer"
+	case "Float":
+		return "a number with a fraction"
+	case "Bool":
+		return "true or false"
+	case "Array":
+		return "a list"
+	case "Hash", "ArrayHash":
+		return "a table"
+	default:
+		return "a " + strings.ToLower(t)
+	}
+}
+
+func wantType(t reflect.Type) string {
+	switch {
+	case t == reflect.TypeOf(toml.Primitive{}):
+		return "a value"
+	case t.Kind() == reflect.Pointer:
+		return wantType(t.Elem())
+	case t.Kind() == reflect.String:
+		return "a string"
+	case t.Kind() == reflect.Bool:
+		return "true or false"
+	case t.Kind() == reflect.Int || t.Kind() == reflect.Int64:
+		return "an integer"
+	case t.Kind() == reflect.Slice && t.Elem().Kind() == reflect.Slice:
+		return "a list of lists of strings"
+	case t.Kind() == reflect.Slice:
+		return "a list of strings"
+	case t.Kind() == reflect.Map:
+		return "a table"
+	}
+	return t.String()
+}
+
+// manifestKeys are the keys a manifest may hold; "params.*" stands for
+// any parameter name.
+var manifestKeys = func() []string {
+	var out []string
+	var walk func(t reflect.Type, prefix string)
+	walk = func(t reflect.Type, prefix string) {
+		for i := 0; i < t.NumField(); i++ {
+			f := t.Field(i)
+			name := f.Tag.Get("toml")
+			if name == "" {
+				continue
+			}
+			out = append(out, prefix+name)
+			if f.Type.Kind() == reflect.Pointer && f.Type.Elem().Kind() == reflect.Struct {
+				walk(f.Type.Elem(), prefix+name+".")
+			}
+		}
+	}
+	walk(reflect.TypeOf(rawManifest{}), "")
+	out = append(out, "params.*")
+	walk(reflect.TypeOf(rawParam{}), "params.*.")
+	sort.Strings(out)
+	return out
+}()
+
+// manifestKey says whether k is a key a manifest may hold, and whether
+// it holds a value (a leaf) rather than a table.
+func manifestKey(k toml.Key) (known, leaf bool) {
+	name := k.String()
+	if len(k) >= 2 && k[0] == "params" {
+		name = "params.*"
+		if len(k) > 2 {
+			name += "." + k[2:].String()
+		}
+	}
+	if _, ok := slices.BinarySearch(manifestKeys, name); !ok {
+		return false, false
+	}
+	switch name {
+	case "evaluate", "remediate", "limits", "params", "params.*":
+		return true, false
+	}
+	return true, true
+}
+
+// unknownKeys reports every key that is not a manifest's (the outermost
+// of a tree), with the nearest known key; keys inside a value (a table
+// written where a value belongs) or inside a value that did not decode
+// were reported already.
+func (p *manifestParse) unknownKeys() {
+	reported := map[string]bool{}
+	for _, k := range p.md.Keys() {
+		if known, _ := manifestKey(k); known {
+			continue
+		}
+		skip := false
+		for i := 1; i < len(k); i++ {
+			pre := k[:i]
+			_, leaf := manifestKey(pre)
+			if leaf || p.bad[pre.String()] || reported[pre.String()] {
+				skip = true
+			}
+		}
+		if skip {
+			continue
+		}
+		name := k.String()
+		reported[name] = true
+		known := manifestKeys
+		if len(k) >= 3 && k[0] == "params" {
+			known = nil
+			for _, mk := range manifestKeys {
+				if rest, ok := strings.CutPrefix(mk, "params.*."); ok {
+					known = append(known, toml.Key(append(slices.Clone(k[:2]), rest)).String())
+				}
+			}
+		}
+		msg := "unknown key " + name
+		if near := tomlkeys.Nearest(name, known); near != "" {
+			msg += "; did you mean " + near + "?"
+		}
+		p.errs = append(p.errs, &ManifestError{Line: p.lines[name], Key: name, Msg: msg})
+	}
+}
+
+func checkCaps(section string, c *rawCaps, fail func(key, format string, a ...any)) Capabilities {
 	out := Capabilities{Read: c.Read, Write: c.Write, Exec: c.Exec}
 	for _, list := range []struct {
 		key   string
@@ -267,16 +493,16 @@ func checkCaps(section string, c *rawCaps) (Capabilities, error) {
 	}{{"read", c.Read}, {"write", c.Write}} {
 		for i, p := range list.paths {
 			if err := checkGrantPath(p); err != nil {
-				return out, fmt.Errorf("manifest: key %s.%s[%d]: %w", section, list.key, i, err)
+				fail(section+"."+list.key, "key %s.%s[%d]: %v", section, list.key, i, err)
 			}
 		}
 	}
 	for i, pattern := range c.Exec {
 		if err := checkExecPattern(pattern); err != nil {
-			return out, fmt.Errorf("manifest: key %s.exec[%d]%w", section, i, err)
+			fail(section+".exec", "key %s.exec[%d]%v", section, i, err)
 		}
 	}
-	return out, nil
+	return out
 }
 
 // Placeholders of an exec pattern (ABI.md section 5): each stands for
@@ -345,44 +571,45 @@ func checkGrantPath(p string) error {
 	return nil
 }
 
-func parseLimits(md toml.MetaData, raw *rawLimits) (ManifestLimits, error) {
+func parseLimits(md toml.MetaData, raw *rawLimits, fail func(key, format string, a ...any)) ManifestLimits {
 	var l ManifestLimits
-	var err error
 	if md.IsDefined("limits", "memory") {
-		if l.Memory, err = parseSize(md, raw.Memory); err != nil {
-			return l, fmt.Errorf("manifest: key limits.memory: %w", err)
-		}
-		if l.Memory < 64<<10 {
-			return l, fmt.Errorf("manifest: key limits.memory: %d bytes is less than one 64KiB page", l.Memory)
+		if n, err := parseSize(md, raw.Memory); err != nil {
+			fail("limits.memory", "key limits.memory: %v", err)
+		} else if n < 64<<10 {
+			fail("limits.memory", "key limits.memory: %d bytes is less than one 64KiB page", n)
+		} else {
+			l.Memory = n
 		}
 	}
 	if md.IsDefined("limits", "output") {
-		n, err := parseSize(md, raw.Output)
-		if err != nil {
-			return l, fmt.Errorf("manifest: key limits.output: %w", err)
+		if n, err := parseSize(md, raw.Output); err != nil {
+			fail("limits.output", "key limits.output: %v", err)
+		} else if n <= 0 || n > math.MaxInt32 {
+			fail("limits.output", "key limits.output: %d bytes is out of range", n)
+		} else {
+			l.Output = int(n)
 		}
-		if n <= 0 || n > math.MaxInt32 {
-			return l, fmt.Errorf("manifest: key limits.output: %d bytes is out of range", n)
-		}
-		l.Output = int(n)
 	}
 	if md.IsDefined("limits", "timeout") {
 		var s string
 		if err := md.PrimitiveDecode(raw.Timeout, &s); err != nil {
-			return l, fmt.Errorf(`manifest: key limits.timeout: want a duration string such as "10s"`)
-		}
-		if l.Timeout, err = time.ParseDuration(s); err != nil || l.Timeout <= 0 {
-			return l, fmt.Errorf(`manifest: key limits.timeout: %q is not a positive duration such as "10s"`, s)
+			fail("limits.timeout", `key limits.timeout: want a duration string such as "10s"`)
+		} else if d, err := time.ParseDuration(s); err != nil || d <= 0 {
+			fail("limits.timeout", `key limits.timeout: %q is not a positive duration such as "10s"`, s)
+		} else {
+			l.Timeout = d
 		}
 	}
 	if raw.ExecCalls != nil {
 		if *raw.ExecCalls < 0 || *raw.ExecCalls > math.MaxInt32 {
-			return l, fmt.Errorf("manifest: key limits.exec_calls: %d is out of range", *raw.ExecCalls)
+			fail("limits.exec_calls", "key limits.exec_calls: %d is out of range", *raw.ExecCalls)
+		} else {
+			l.ExecCalls = int(*raw.ExecCalls)
+			l.execCallsSet = true
 		}
-		l.ExecCalls = int(*raw.ExecCalls)
-		l.execCallsSet = true
 	}
-	return l, nil
+	return l
 }
 
 // parseSize reads "64MiB", "512KiB", "1GiB", "100KB", "2MB" or a plain byte
