@@ -28,6 +28,11 @@ const (
 const (
 	HeaderAuthorization = "Authorization"
 	HeaderDeviceUUID    = "X-Device-UUID"
+	// HeaderAgentRun, on a check-in, names this run of the agent (random,
+	// new at every start). A command handed to another run and not
+	// answered is offered again at once: that run ended (optional; without
+	// it a command is offered again only after the platform's timeout).
+	HeaderAgentRun = "X-Agent-Run"
 )
 
 // Command names understood by the agent.

@@ -41,7 +41,8 @@ commands:
   groups    list [--json] | add NAME [--scan-interval H] | set-interval NAME H
             | assign GROUP WORKLET[@VERSION] [--remediate immediately|HH:MM|never] [--param k=v]...
             | unassign GROUP WORKLET | move DEVICE GROUP
-  worklet   add DIR | list [--json]
+  worklet   add DIR | list [--json] | release NAME [--device D]
+            release lifts a worklet's quarantine (every device, or one)
   key       prints the platform's ed25519 public key (base64)
   admin-token  makes a new admin token, prints it once (the old one stops working)
   loadgen   --url URL --access-key K --devices N --duration 10s --concurrency C
@@ -223,15 +224,15 @@ func (a *app) devices(ctx context.Context, args []string) error {
 		return a.printJSON(views)
 	}
 	tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "HOSTNAME\tUUID\tGROUP\tVERSION\tUPTIME\tTZ\tFIRST CHECK-IN\tLAST CHECK-IN\tSTATUS\tLAST SCAN\tCOMPLIANT\tNON-COMPLIANT\tERROR")
+	fmt.Fprintln(tw, "HOSTNAME\tUUID\tGROUP\tVERSION\tUPTIME\tTZ\tFIRST CHECK-IN\tLAST CHECK-IN\tSTATUS\tLAST SCAN\tCOMPLIANT\tNON-COMPLIANT\tERROR\tQUARANTINED")
 	for _, d := range views {
 		status := "offline"
 		if d.Online {
 			status = "online"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%d\n", termSafe(d.Hostname), termSafe(d.UUID), termSafe(d.Group), termSafe(d.AgentVersion),
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\n", termSafe(d.Hostname), termSafe(d.UUID), termSafe(d.Group), termSafe(d.AgentVersion),
 			uptime(d.Uptime), termSafe(d.TZ), when(d.FirstSeen, now), when(d.LastSeen, now), status, when(d.LastScan, now),
-			d.Summary.Compliant, d.Summary.NonCompliant, d.Summary.Error)
+			d.Summary.Compliant, d.Summary.NonCompliant, d.Summary.Error, d.Summary.Quarantined)
 	}
 	return tw.Flush()
 }
@@ -348,8 +349,8 @@ func (a *app) results(ctx context.Context, args []string) error {
 		return nil
 	}
 	sc := res.Scan
-	fmt.Fprintf(a.stdout, "\nlatest scan %s, received %s: %d compliant, %d non-compliant, %d error\n",
-		termSafe(sc.ScanID), when(sc.ReceivedAt, now), sc.Summary.Compliant, sc.Summary.NonCompliant, sc.Summary.Error)
+	fmt.Fprintf(a.stdout, "\nlatest scan %s, received %s: %d compliant, %d non-compliant, %d error, %d quarantined\n",
+		termSafe(sc.ScanID), when(sc.ReceivedAt, now), sc.Summary.Compliant, sc.Summary.NonCompliant, sc.Summary.Error, sc.Summary.Quarantined)
 	var rep struct {
 		Results []struct {
 			Name, Version, Phase, Status, Message, Error string

@@ -152,11 +152,12 @@ func formatParams(p map[string]any) string {
 
 func (a *app) worklet(ctx context.Context, args []string) error {
 	if len(args) == 0 {
-		return errors.New("usage: amplatform worklet add DIR | list [--json]")
+		return errors.New("usage: amplatform worklet add DIR | list [--json] | release NAME [--device D]")
 	}
 	sub := args[0]
 	fs := a.flags("worklet " + sub)
 	asJSON := fs.Bool("json", false, "print JSON (list)")
+	device := fs.String("device", "", "release: only on this device (UUID or hostname)")
 	pos, err := parse(fs, args[1:])
 	if err != nil {
 		return err
@@ -188,6 +189,11 @@ func (a *app) worklet(ctx context.Context, args []string) error {
 		}
 		fmt.Fprintf(a.stdout, "added %s %s@%s sha256 %s, signed\n", termSafe(w.Kind), termSafe(w.Name), termSafe(w.Version), w.SHA256)
 		return nil
+	case "release":
+		if err := wantArgs(pos, 1, "worklet release NAME [--device D]"); err != nil {
+			return err
+		}
+		return a.releaseWorklet(ctx, pos[0], *device) // release.go
 	case "list":
 		if err := wantArgs(pos, 0, "worklet list [--json]"); err != nil {
 			return err
@@ -214,5 +220,5 @@ func (a *app) worklet(ctx context.Context, args []string) error {
 		}
 		return tw.Flush()
 	}
-	return errors.New("usage: amplatform worklet add DIR | list [--json]")
+	return errors.New("usage: amplatform worklet add DIR | list [--json] | release NAME [--device D]")
 }

@@ -54,6 +54,7 @@ func (s *Server) adminRoutes(mux *http.ServeMux) {
 	mux.Handle("/api/groups/{group}/assignments/{worklet}", a(methods{http.MethodDelete: s.apiUnassign}))
 	mux.Handle("/api/worklets", a(methods{http.MethodGet: s.apiWorklets, http.MethodPost: s.apiAddWorklet}))
 	mux.Handle("/api/key", a(methods{http.MethodGet: s.apiKey}))
+	mux.Handle("/api/worklets/{name}/release", a(methods{http.MethodPost: s.apiRelease})) // release.go
 	mux.Handle("/api/", a(methods{}))
 }
 

@@ -202,7 +202,8 @@ func (s *Server) checkin(w http.ResponseWriter, r *http.Request) {
 	}
 	now := s.cfg.Now()
 	ctx := r.Context()
-	info, err := s.st.CheckinInfo(ctx, devUUID, now, s.cfg.CommandTimeout)
+	run := agentRun(r)
+	info, err := s.st.CheckinInfo(ctx, devUUID, run, now, s.cfg.CommandTimeout)
 	if errors.Is(err, store.ErrNotFound) {
 		writeError(w, http.StatusUnauthorized, "unknown device: enroll again")
 		return
@@ -244,7 +245,7 @@ func (s *Server) checkin(w http.ResponseWriter, r *http.Request) {
 
 	resp := protocol.CheckinResponse{Command: protocol.CmdNop, Params: protocol.Params{}}
 	if info.HasCommand {
-		cmd, ok, err := s.st.ClaimCommand(ctx, devID, c.At, s.cfg.CommandTimeout)
+		cmd, ok, err := s.st.ClaimCommand(ctx, devID, run, c.At, s.cfg.CommandTimeout)
 		if err != nil {
 			s.dbError(w, r, err)
 			return
@@ -259,6 +260,7 @@ func (s *Server) checkin(w http.ResponseWriter, r *http.Request) {
 		s.dbError(w, r, err)
 		return
 	}
+	list = s.withReleases(list, info) // release.go
 	resp.Config = &protocol.Config{
 		CheckinInterval: int(s.cfg.CheckinInterval / time.Second),
 		ScanInterval:    info.ScanInterval,
@@ -342,8 +344,9 @@ func (s *Server) result(w http.ResponseWriter, r *http.Request) {
 // scanIn is the part of a scan report the platform reads (the report is
 // stored whole); the scan document itself is skipped, not copied.
 type scanIn struct {
-	ScanID  string                   `json:"scan_id"`
-	Results []protocol.WorkletResult `json:"results"`
+	ScanID    string                   `json:"scan_id"`
+	StartedAt string                   `json:"started_at"`
+	Results   []protocol.WorkletResult `json:"results"`
 }
 
 // Summarize counts a scan's outcomes, taking the last evaluation of each
@@ -367,8 +370,10 @@ func Summarize(results []protocol.WorkletResult) store.Summary {
 			sum.Compliant++
 		case "non-compliant":
 			sum.NonCompliant++
-		case "error", "quarantined", "timeout":
+		case "error", "timeout":
 			sum.Error++
+		case "quarantined":
+			sum.Quarantined++
 		}
 	}
 	return sum
@@ -413,13 +418,32 @@ func (s *Server) scan(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "scan_id must be 1 to 128 characters")
 		return
 	}
+	var started time.Time
+	if in.StartedAt != "" {
+		t, err := time.Parse(time.RFC3339Nano, in.StartedAt)
+		if err != nil {
+			writeError(w, http.StatusBadRequest, "started_at must be an RFC 3339 time")
+			return
+		}
+		started = t
+	}
 	sum := Summarize(in.Results)
-	if err := s.st.SaveScan(r.Context(), devID, in.ScanID, body, sum, s.cfg.Now()); err != nil {
+	outcome, err := s.st.SaveScan(r.Context(), devID, store.NewScan{ID: in.ScanID, StartedAt: started, Report: body, Summary: sum}, s.cfg.Now())
+	if err != nil {
 		s.dbError(w, r, err)
 		return
 	}
-	s.log.Info("scan stored", "device_id", devID, "scan_id", in.ScanID, "compliant", sum.Compliant, "non_compliant", sum.NonCompliant, "error", sum.Error)
-	writeJSON(w, http.StatusOK, map[string]string{"status": "stored"})
+	// A repeated or an older scan is acknowledged (the agent's outbox can
+	// drop it) and never replaces the device's latest.
+	switch outcome {
+	case store.ScanStored:
+		s.log.Info("scan stored", "device_id", devID, "scan_id", in.ScanID, "compliant", sum.Compliant, "non_compliant", sum.NonCompliant, "error", sum.Error, "quarantined", sum.Quarantined)
+	case store.ScanDuplicate:
+		s.log.Info("scan received again; kept once", "device_id", devID, "scan_id", in.ScanID)
+	default:
+		s.log.Info("scan older than the device's latest; not made the latest", "device_id", devID, "scan_id", in.ScanID, "started_at", in.StartedAt)
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": string(outcome)})
 }
 
 // BundleResponse is the answer to GET /bundles/<name>/<version>.

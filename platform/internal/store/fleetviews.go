@@ -152,7 +152,7 @@ func scanDeviceRow(row interface{ Scan(...any) error }) (DeviceRow, error) {
 	var first, last, scan, retired int64
 	var reboot int
 	err := row.Scan(&d.ID, &d.UUID, &d.Hostname, &d.DeviceKey, &d.Group, &d.AgentVersion, &d.Uptime, &d.TZ, &first, &last, &scan,
-		&d.Summary.Compliant, &d.Summary.NonCompliant, &d.Summary.Error,
+		&d.Summary.Compliant, &d.Summary.NonCompliant, &d.Summary.Error, &d.Summary.Quarantined,
 		&d.Scanned, &d.OS, &d.OSFamily, &reboot, &d.PendingUpdates, &d.SecurityUpdates, &d.LastUser,
 		&d.Outcomes.Compliant, &d.Outcomes.NonCompliant, &d.Outcomes.NotApplicable, &d.Outcomes.Error, &d.Outcomes.Quarantined, &retired)
 	d.FirstSeen, d.LastSeen, d.LastScan, d.RetiredAt = fromMS(first), fromMS(last), fromMS(scan), fromMS(retired)

@@ -71,7 +71,7 @@ func testHistoryLatest(t *testing.T, ss []Store) {
 		rep []byte
 		at  time.Time
 	}{{a, "s1", r1, t0}, {a, "s2", r2, t0.Add(time.Hour)}, {a, "s2", r2, t0.Add(2 * time.Hour)}, {b, "s1", r1, t0}} {
-		if err := s.SaveScan(ctx, x.dev, x.id, x.rep, Summary{}, x.at); err != nil {
+		if _, err := s.SaveScan(ctx, x.dev, NewScan{ID: x.id, Report: x.rep}, x.at); err != nil {
 			t.Fatalf("SaveScan %s: %v", x.id, err)
 		}
 	}
@@ -142,10 +142,10 @@ func testHistoryOlderScan(t *testing.T, ss []Store) {
 	a, _ := enroll(t, s, "a")
 	newer := report(t, "new", t0.Add(time.Hour), map[string]string{"bash": "5.2"}, nil)
 	older := report(t, "old", t0, map[string]string{"bash": "5.1"}, nil)
-	if err := s.SaveScan(ctx, a, "new", newer, Summary{}, t0.Add(time.Hour)); err != nil {
+	if _, err := s.SaveScan(ctx, a, NewScan{ID: "new", StartedAt: t0.Add(time.Hour), Report: newer}, t0.Add(time.Hour)); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.SaveScan(ctx, a, "old", older, Summary{}, t0.Add(2*time.Hour)); err != nil {
+	if _, err := s.SaveScan(ctx, a, NewScan{ID: "old", StartedAt: t0, Report: older}, t0.Add(2*time.Hour)); err != nil {
 		t.Fatal(err)
 	}
 	if h, _ := s.ScanHistory(ctx, a); len(h) != 2 || h[0].ScanID != "new" {
@@ -163,11 +163,11 @@ func testHistoryPrune(t *testing.T, ss []Store) {
 	for i := range 6 {
 		at := t0.Add(time.Duration(i) * 24 * time.Hour)
 		pk := map[string]string{"bash": fmt.Sprintf("5.%d", i)}
-		if err := s.SaveScan(ctx, a, fmt.Sprint("a", i), report(t, "x", at, pk, nil), Summary{}, at); err != nil {
+		if _, err := s.SaveScan(ctx, a, NewScan{ID: fmt.Sprint("a", i), Report: report(t, "x", at, pk, nil)}, at); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := s.SaveScan(ctx, b, "b0", report(t, "x", t0, map[string]string{"vim": "9"}, nil), Summary{}, t0); err != nil {
+	if _, err := s.SaveScan(ctx, b, NewScan{ID: "b0", Report: report(t, "x", t0, map[string]string{"vim": "9"}, nil)}, t0); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.CreateSession(ctx, Session{IDHash: "old", CSRF: "c", AdminHash: "h", CreatedAt: t0, ExpiresAt: t0.Add(time.Hour)}); err != nil {
@@ -220,8 +220,8 @@ func testListDevices(t *testing.T, ss []Store) {
 	if err := s.RecordCheckins(ctx, []Checkin{{DeviceID: ids["web1"], At: t0}, {DeviceID: ids["web2"], At: t0.Add(-time.Hour)}}); err != nil {
 		t.Fatal(err)
 	}
-	s.SaveScan(ctx, ids["web1"], "1", report(t, "1", t0, nil, map[string]string{"ssh": "non-compliant"}), Summary{}, t0)
-	s.SaveScan(ctx, ids["web2"], "1", report(t, "1", t0, nil, map[string]string{"ssh": "compliant", "disk": "non-compliant"}), Summary{}, t0)
+	s.SaveScan(ctx, ids["web1"], NewScan{ID: "1", Report: report(t, "1", t0, nil, map[string]string{"ssh": "non-compliant"})}, t0)
+	s.SaveScan(ctx, ids["web2"], NewScan{ID: "1", Report: report(t, "1", t0, nil, map[string]string{"ssh": "compliant", "disk": "non-compliant"})}, t0)
 	names := func(q DeviceQuery) []string {
 		t.Helper()
 		rows, total, err := ss[1].ListDevices(ctx, q)
@@ -265,7 +265,7 @@ func testRetireCancel(t *testing.T, ss []Store) {
 	s, ctx := ss[0], t.Context()
 	a, au := enroll(t, s, "a")
 	enroll(t, s, "b")
-	s.SaveScan(ctx, a, "1", report(t, "1", t0, map[string]string{"bash": "5"}, map[string]string{"ssh": "compliant"}), Summary{}, t0)
+	s.SaveScan(ctx, a, NewScan{ID: "1", Report: report(t, "1", t0, map[string]string{"bash": "5"}, map[string]string{"ssh": "compliant"})}, t0)
 	c1, _ := s.QueueCommand(ctx, a, protocol.CmdScan, nil, t0)
 	c2, _ := s.QueueCommand(ctx, a, protocol.CmdScan, nil, t0)
 	got, err := s.CancelCommand(ctx, c1, t0)
@@ -278,7 +278,7 @@ func testRetireCancel(t *testing.T, ss []Store) {
 	if _, err := s.CancelCommand(ctx, 999999, t0); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("cancel unknown: %v", err)
 	}
-	if c, ok, _ := s.ClaimCommand(ctx, a, t0, time.Minute); !ok || c.ID != c2 {
+	if c, ok, _ := s.ClaimCommand(ctx, a, "", t0, time.Minute); !ok || c.ID != c2 {
 		t.Fatalf("claim after cancel = %+v %v, want the second command", c, ok)
 	}
 	if err := s.CompleteCommand(ctx, a, c1, protocol.CommandResult{Status: "ok"}, t0); !errors.Is(err, ErrAlreadyDone) {

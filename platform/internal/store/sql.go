@@ -119,7 +119,20 @@ var migrations = [][]string{
 	// slot (an empty one is applied as nothing): 3 scan identity and
 	// ordering, quarantine release (issue 10); 4 history and the console
 	// (issue 13); 5 scan section digests (issue 15).
-	3: {},
+	// Scan identity and ordering, quarantine releases, re-offer after an
+	// agent restart (issue 10; scans.go, releases.go): a scan's start time
+	// decides which is the latest; quarantined results counted apart; the
+	// release counters of `amplatform worklet release` (per worklet for
+	// every device, per device in devices.releases as JSON); the agent run
+	// a command was handed to.
+	3: {
+		`ALTER TABLE scans ADD COLUMN started_at BIGINT NOT NULL DEFAULT 0`,
+		`ALTER TABLE scans ADD COLUMN quarantined INTEGER NOT NULL DEFAULT 0`,
+		`ALTER TABLE devices ADD COLUMN quarantined INTEGER NOT NULL DEFAULT 0`,
+		`ALTER TABLE devices ADD COLUMN releases TEXT NOT NULL DEFAULT ''`,
+		`CREATE TABLE worklet_releases (worklet TEXT PRIMARY KEY, release BIGINT NOT NULL)`,
+		`ALTER TABLE commands ADD COLUMN run TEXT NOT NULL DEFAULT ''`,
+	},
 	// History and the console (issue 13, history.go and fleetviews.go):
 	// every scan kept with its outcome counts and results, its package
 	// list stored once per distinct list; the newest scan of each device
@@ -215,14 +228,20 @@ type sqlStore struct {
 
 const (
 	authQuery = `SELECT id, token_hash, group_id FROM devices WHERE uuid = ?`
-	infoQuery = `SELECT d.id, d.token_hash, d.group_id, g.scan_interval, g.version,
-		CASE WHEN EXISTS (SELECT 1 FROM commands c WHERE c.device_id = d.id AND c.done_at = 0 AND c.offered_at < ? AND c.offers < 3) THEN 1 ELSE 0 END
+	// A command is waiting when it was never offered, its offer timed out,
+	// or it was handed to an earlier run of the agent than the one
+	// checking in (X-Agent-Run): that run ended without answering it
+	// (platform/DESIGN.md, "Re-offer after an agent restart").
+	infoQuery = `SELECT d.id, d.token_hash, d.group_id, g.scan_interval, g.version, d.releases,
+		CASE WHEN EXISTS (SELECT 1 FROM commands c WHERE c.device_id = d.id AND c.done_at = 0 AND c.offers < 3
+			AND (c.offered_at < ? OR (c.run <> '' AND ? <> '' AND c.run <> ?))) THEN 1 ELSE 0 END
 		FROM devices d JOIN device_groups g ON g.id = d.group_id WHERE d.uuid = ?`
 	// One statement: on PostgreSQL the row lock with SKIP LOCKED (and the
 	// re-check of the WHERE clause after a concurrent update) gives a
 	// command to one replica; on SQLite the single writer serializes it.
-	claimQuery = `UPDATE commands SET offered_at = ?, offers = offers + 1
-		WHERE id = (SELECT id FROM commands WHERE device_id = ? AND done_at = 0 AND offered_at < ? AND offers < 3
+	claimQuery = `UPDATE commands SET offered_at = ?, offers = offers + 1, run = ?
+		WHERE id = (SELECT id FROM commands WHERE device_id = ? AND done_at = 0 AND offers < 3
+			AND (offered_at < ? OR (run <> '' AND ? <> '' AND run <> ?))
 			ORDER BY id LIMIT 1{{SKIP}})
 		RETURNING id, command, params, offers`
 )
@@ -487,10 +506,10 @@ func (s *sqlStore) RecordCheckins(ctx context.Context, cs []Checkin) error {
 	return tx.Commit()
 }
 
-func (s *sqlStore) CheckinInfo(ctx context.Context, deviceUUID string, now time.Time, timeout time.Duration) (CheckinInfo, error) {
+func (s *sqlStore) CheckinInfo(ctx context.Context, deviceUUID, run string, now time.Time, timeout time.Duration) (CheckinInfo, error) {
 	var ci CheckinInfo
 	var has int
-	err := s.infoStmt.QueryRowContext(ctx, ms(now.Add(-timeout)), deviceUUID).Scan(&ci.DeviceID, &ci.TokenHash, &ci.GroupID, &ci.ScanInterval, &ci.GroupVersion, &has)
+	err := s.infoStmt.QueryRowContext(ctx, ms(now.Add(-timeout)), run, run, deviceUUID).Scan(&ci.DeviceID, &ci.TokenHash, &ci.GroupID, &ci.ScanInterval, &ci.GroupVersion, &ci.Releases, &has)
 	if errors.Is(err, sql.ErrNoRows) {
 		return ci, fmt.Errorf("device %s: %w", deviceUUID, ErrNotFound)
 	}
@@ -501,10 +520,10 @@ func (s *sqlStore) CheckinInfo(ctx context.Context, deviceUUID string, now time.
 	return ci, nil
 }
 
-func (s *sqlStore) ClaimCommand(ctx context.Context, deviceID int64, now time.Time, timeout time.Duration) (Command, bool, error) {
+func (s *sqlStore) ClaimCommand(ctx context.Context, deviceID int64, run string, now time.Time, timeout time.Duration) (Command, bool, error) {
 	var c Command
 	var params string
-	err := s.claimStmt.QueryRowContext(ctx, ms(now), deviceID, ms(now.Add(-timeout))).Scan(&c.ID, &c.Command, &params, &c.Offers)
+	err := s.claimStmt.QueryRowContext(ctx, ms(now), run, deviceID, ms(now.Add(-timeout)), run, run).Scan(&c.ID, &c.Command, &params, &c.Offers)
 	if errors.Is(err, sql.ErrNoRows) {
 		return c, false, nil
 	}
@@ -553,37 +572,39 @@ func (s *sqlStore) CompleteCommand(ctx context.Context, deviceID, commandID int6
 	return fmt.Errorf("command %d: %w", commandID, ErrAlreadyDone)
 }
 
-func (s *sqlStore) SaveScan(ctx context.Context, deviceID int64, scanID string, report []byte, sum Summary, now time.Time) error {
+// SaveScan keeps a scan once by its id, and as the device's latest only
+// when it is not older than the latest (scans.go).
+func (s *sqlStore) SaveScan(ctx context.Context, deviceID int64, sc NewScan, now time.Time) (ScanOutcome, error) {
+	scanID, report := sc.ID, sc.Report
 	hist := parseHistory(report) // history.go; parsed before the write lock
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("save scan: %w", err)
+		return "", fmt.Errorf("save scan: %w", err)
 	}
 	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO scans (device_id, scan_id, received_at, compliant, non_compliant, errors, report)
-		VALUES (?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (device_id) DO UPDATE SET scan_id = excluded.scan_id, received_at = excluded.received_at,
-			compliant = excluded.compliant, non_compliant = excluded.non_compliant, errors = excluded.errors, report = excluded.report`),
-		deviceID, scanID, ms(now), sum.Compliant, sum.NonCompliant, sum.Error, string(report)); err != nil {
-		return fmt.Errorf("save scan: %w", err)
+	outcome, err := s.saveLatest(ctx, tx, deviceID, sc, now)
+	if err != nil {
+		return "", fmt.Errorf("save scan: %w", err)
 	}
-	if _, err := tx.ExecContext(ctx, s.q(`UPDATE devices SET last_scan = ?, compliant = ?, non_compliant = ?, errors = ? WHERE id = ?`),
-		ms(now), sum.Compliant, sum.NonCompliant, sum.Error, deviceID); err != nil {
-		return fmt.Errorf("save scan: %w", err)
+	if outcome != ScanDuplicate {
+		// An older scan is kept in history, never as the latest.
+		if err := s.saveHistory(ctx, tx, deviceID, scanID, hist, now); err != nil {
+			return "", fmt.Errorf("save scan: %w", err)
+		}
 	}
-	if err := s.saveHistory(ctx, tx, deviceID, scanID, hist, now); err != nil {
-		return fmt.Errorf("save scan: %w", err)
+	if err := tx.Commit(); err != nil {
+		return "", fmt.Errorf("save scan: %w", err)
 	}
-	return tx.Commit()
+	return outcome, nil
 }
 
-const deviceColumns = `d.id, d.uuid, d.hostname, d.device_key, g.name, d.agent_version, d.uptime, d.tz, d.first_seen, d.last_seen, d.last_scan, d.compliant, d.non_compliant, d.errors`
+const deviceColumns = `d.id, d.uuid, d.hostname, d.device_key, g.name, d.agent_version, d.uptime, d.tz, d.first_seen, d.last_seen, d.last_scan, d.compliant, d.non_compliant, d.errors, d.quarantined`
 
 func scanDevice(row interface{ Scan(...any) error }) (Device, error) {
 	var d Device
 	var first, last, scan int64
 	err := row.Scan(&d.ID, &d.UUID, &d.Hostname, &d.DeviceKey, &d.Group, &d.AgentVersion, &d.Uptime, &d.TZ, &first, &last, &scan,
-		&d.Summary.Compliant, &d.Summary.NonCompliant, &d.Summary.Error)
+		&d.Summary.Compliant, &d.Summary.NonCompliant, &d.Summary.Error, &d.Summary.Quarantined)
 	d.FirstSeen, d.LastSeen, d.LastScan = fromMS(first), fromMS(last), fromMS(scan)
 	return d, err
 }
@@ -681,10 +702,11 @@ func (s *sqlStore) Commands(ctx context.Context, deviceID int64, limit int) ([]C
 
 func (s *sqlStore) LatestScan(ctx context.Context, deviceID int64) (Scan, bool, error) {
 	var sc Scan
-	var at int64
+	var at, started int64
 	var report string
-	err := s.r.QueryRowContext(ctx, s.q(`SELECT scan_id, received_at, compliant, non_compliant, errors, report FROM scans WHERE device_id = ?`), deviceID).
-		Scan(&sc.ScanID, &at, &sc.Summary.Compliant, &sc.Summary.NonCompliant, &sc.Summary.Error, &report)
+	err := s.r.QueryRowContext(ctx, s.q(`SELECT scan_id, started_at, received_at, compliant, non_compliant, errors, quarantined, report FROM scans WHERE device_id = ?`), deviceID).
+		Scan(&sc.ScanID, &started, &at, &sc.Summary.Compliant, &sc.Summary.NonCompliant, &sc.Summary.Error, &sc.Summary.Quarantined, &report)
+	sc.StartedAt = fromMS(started)
 	if errors.Is(err, sql.ErrNoRows) {
 		return sc, false, nil
 	}
@@ -865,8 +887,9 @@ func (s *sqlStore) MoveDevice(ctx context.Context, deviceID int64, group string)
 }
 
 func (s *sqlStore) GroupAssignments(ctx context.Context, groupID int64) ([]protocol.Assignment, error) {
-	rows, err := s.r.QueryContext(ctx, s.q(`SELECT w.name, w.version, w.kind, w.sha256, w.manifest_sha256, w.signature, a.remediate, a.params
+	rows, err := s.r.QueryContext(ctx, s.q(`SELECT w.name, w.version, w.kind, w.sha256, w.manifest_sha256, w.signature, a.remediate, a.params, COALESCE(r.release, 0)
 		FROM assignments a JOIN worklets w ON w.name = a.worklet AND w.version = a.version
+		LEFT JOIN worklet_releases r ON r.worklet = a.worklet
 		WHERE a.group_id = ? ORDER BY w.name`), groupID)
 	if err != nil {
 		return nil, fmt.Errorf("group assignments: %w", err)
@@ -876,7 +899,7 @@ func (s *sqlStore) GroupAssignments(ctx context.Context, groupID int64) ([]proto
 	for rows.Next() {
 		var a protocol.Assignment
 		var params string
-		if err := rows.Scan(&a.Name, &a.Version, &a.Kind, &a.SHA256, &a.ManifestSHA256, &a.Signature, &a.Remediate, &params); err != nil {
+		if err := rows.Scan(&a.Name, &a.Version, &a.Kind, &a.SHA256, &a.ManifestSHA256, &a.Signature, &a.Remediate, &params, &a.Release); err != nil {
 			return nil, fmt.Errorf("group assignments: %w", err)
 		}
 		if err := json.Unmarshal([]byte(params), &a.Params); err != nil {

@@ -67,6 +67,9 @@ type Summary struct {
 	Compliant    int `json:"compliant"`
 	NonCompliant int `json:"non_compliant"`
 	Error        int `json:"error"`
+	// Quarantined counts the worklets the device no longer runs until
+	// their version changes or `amplatform worklet release`.
+	Quarantined int `json:"quarantined"`
 }
 
 // DeviceAuth is what the check-in path needs to authenticate a device.
@@ -114,6 +117,10 @@ type CheckinInfo struct {
 	ScanInterval int
 	GroupVersion int64
 	HasCommand   bool
+	// Releases is the device's own quarantine release counters, JSON
+	// {"worklet": n} ("" when none): added to the worklets' fleet-wide
+	// counters in the check-in's assignments.
+	Releases string
 }
 
 // Command is a queued command and, once it came back, its result.
@@ -136,6 +143,7 @@ type Command struct {
 // Scan is a device's latest scan report.
 type Scan struct {
 	ScanID     string          `json:"scan_id"`
+	StartedAt  time.Time       `json:"started_at"`
 	ReceivedAt time.Time       `json:"received_at"`
 	Summary    Summary         `json:"compliance"`
 	Report     json.RawMessage `json:"report"`
@@ -202,12 +210,14 @@ type Store interface {
 	// RecordCheckins stores the reported state of a batch of check-ins.
 	RecordCheckins(ctx context.Context, cs []Checkin) error
 	// CheckinInfo returns, in one query, the device's id and token hash, its
-	// group settings and whether a command is waiting (queued, or offered
-	// longer ago than the timeout).
-	CheckinInfo(ctx context.Context, deviceUUID string, now time.Time, timeout time.Duration) (CheckinInfo, error)
+	// group settings, its release counters and whether a command is
+	// waiting (queued, offered longer ago than the timeout, or handed to
+	// an agent run other than run, the one checking in; "" means unknown).
+	CheckinInfo(ctx context.Context, deviceUUID, run string, now time.Time, timeout time.Duration) (CheckinInfo, error)
 	// ClaimCommand hands the device's oldest waiting command to exactly one
-	// caller, marking it offered at now; ok is false when there is none.
-	ClaimCommand(ctx context.Context, deviceID int64, now time.Time, timeout time.Duration) (cmd Command, ok bool, err error)
+	// caller, marking it offered at now to the agent run run; ok is false
+	// when there is none.
+	ClaimCommand(ctx context.Context, deviceID int64, run string, now time.Time, timeout time.Duration) (cmd Command, ok bool, err error)
 	// ExpireCommands ends, with status "error", every command offered
 	// MaxOffers times whose last offer timed out; it returns how many.
 	ExpireCommands(ctx context.Context, now time.Time, timeout time.Duration) (int64, error)
@@ -215,8 +225,16 @@ type Store interface {
 	// ErrNotFound when the device has no such command, ErrAlreadyDone when
 	// a result was already stored.
 	CompleteCommand(ctx context.Context, deviceID, commandID int64, r protocol.CommandResult, now time.Time) error
-	// SaveScan stores the device's latest scan and its summary.
-	SaveScan(ctx context.Context, deviceID int64, scanID string, report []byte, sum Summary, now time.Time) error
+	// SaveScan keeps a scan once by its id: a repeated id is ScanDuplicate
+	// and changes nothing; a scan that started before the device's latest
+	// is ScanOlder and never becomes the latest (nor moves last_scan);
+	// otherwise it is the device's latest, ScanStored.
+	SaveScan(ctx context.Context, deviceID int64, sc NewScan, now time.Time) (ScanOutcome, error)
+	// ReleaseWorklet lifts the quarantine of a worklet on one device
+	// (deviceID > 0) or on every device (0) by raising its release
+	// counter, which agents read at their next check-in; it returns the
+	// new counter. An unknown worklet is ErrNotFound.
+	ReleaseWorklet(ctx context.Context, worklet string, deviceID int64) (int64, error)
 
 	// Devices lists every device.
 	Devices(ctx context.Context) ([]Device, error)

@@ -79,7 +79,7 @@ func testEnroll(t *testing.T, ss []Store) {
 	if _, err := s.DeviceAuth(ctx, uuid.NewString()); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("unknown device: %v", err)
 	}
-	if _, err := s.CheckinInfo(ctx, uuid.NewString(), t0, time.Minute); !errors.Is(err, ErrNotFound) {
+	if _, err := s.CheckinInfo(ctx, uuid.NewString(), "", t0, time.Minute); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("unknown device: %v", err)
 	}
 	d, err := s.FindDevice(ctx, "web1-renamed")
@@ -122,7 +122,7 @@ func testCommands(t *testing.T, ss []Store) {
 	s, ctx := ss[0], t.Context()
 	dev, devUUID := enroll(t, s, "a")
 	other, _ := enroll(t, s, "b")
-	info, err := s.CheckinInfo(ctx, devUUID, t0, time.Minute)
+	info, err := s.CheckinInfo(ctx, devUUID, "", t0, time.Minute)
 	if err != nil || info.HasCommand || info.ScanInterval != DefaultScanInterval || info.DeviceID != dev || info.TokenHash != "hash-"+devUUID {
 		t.Fatalf("CheckinInfo before queue = %+v, %v", info, err)
 	}
@@ -131,21 +131,21 @@ func testCommands(t *testing.T, ss []Store) {
 		t.Fatal(err)
 	}
 	id2, _ := s.QueueCommand(ctx, dev, protocol.CmdScan, nil, t0)
-	if info, _ := s.CheckinInfo(ctx, devUUID, t0, time.Minute); !info.HasCommand {
+	if info, _ := s.CheckinInfo(ctx, devUUID, "", t0, time.Minute); !info.HasCommand {
 		t.Fatal("CheckinInfo does not see the queued command")
 	}
-	if _, ok, _ := s.ClaimCommand(ctx, other, t0, time.Minute); ok {
+	if _, ok, _ := s.ClaimCommand(ctx, other, "", t0, time.Minute); ok {
 		t.Fatal("another device claimed the command")
 	}
-	c, ok, err := s.ClaimCommand(ctx, dev, t0, time.Minute)
+	c, ok, err := s.ClaimCommand(ctx, dev, "", t0, time.Minute)
 	if err != nil || !ok || c.ID != id1 || c.Command != protocol.CmdExec || len(c.Params) != 1 || c.Params[0] != "GetOS" {
 		t.Fatalf("first claim = %+v %v %v", c, ok, err)
 	}
-	c, ok, _ = s.ClaimCommand(ctx, dev, t0, time.Minute)
+	c, ok, _ = s.ClaimCommand(ctx, dev, "", t0, time.Minute)
 	if !ok || c.ID != id2 || len(c.Params) != 0 {
 		t.Fatalf("second claim = %+v %v", c, ok)
 	}
-	if _, ok, _ := s.ClaimCommand(ctx, dev, t0, time.Minute); ok {
+	if _, ok, _ := s.ClaimCommand(ctx, dev, "", t0, time.Minute); ok {
 		t.Fatal("third claim found a command")
 	}
 	res := protocol.CommandResult{Status: "ok", StartedAt: t0, ElapsedMS: 5, Output: json.RawMessage(`{"os":"linux"}`)}
@@ -183,7 +183,7 @@ func testClaimRace(t *testing.T, ss []Store) {
 		wg.Go(func() {
 			s := ss[w%len(ss)]
 			for {
-				c, ok, err := s.ClaimCommand(ctx, dev, t0, time.Hour)
+				c, ok, err := s.ClaimCommand(ctx, dev, "", t0, time.Hour)
 				if err != nil {
 					t.Error(err)
 					return
@@ -213,26 +213,26 @@ func testReoffer(t *testing.T, ss []Store) {
 	dev, devUUID := enroll(t, s, "slow")
 	id, _ := s.QueueCommand(ctx, dev, protocol.CmdScan, nil, t0)
 	timeout := 10 * time.Minute
-	if c, ok, _ := s.ClaimCommand(ctx, dev, t0, timeout); !ok || c.ID != id || c.Offers != 1 {
+	if c, ok, _ := s.ClaimCommand(ctx, dev, "", t0, timeout); !ok || c.ID != id || c.Offers != 1 {
 		t.Fatalf("claim = %+v %v", c, ok)
 	}
 	for _, tc := range []struct {
 		at   time.Duration
 		want bool
 	}{{time.Minute, false}, {timeout - time.Second, false}, {timeout + time.Second, true}} {
-		info, _ := s.CheckinInfo(ctx, devUUID, t0.Add(tc.at), timeout)
+		info, _ := s.CheckinInfo(ctx, devUUID, "", t0.Add(tc.at), timeout)
 		if info.HasCommand != tc.want {
 			t.Errorf("at +%v HasCommand = %v, want %v", tc.at, info.HasCommand, tc.want)
 		}
 	}
-	c, ok, _ := s.ClaimCommand(ctx, dev, t0.Add(timeout+time.Second), timeout)
+	c, ok, _ := s.ClaimCommand(ctx, dev, "", t0.Add(timeout+time.Second), timeout)
 	if !ok || c.ID != id || c.Offers != 2 {
 		t.Fatalf("re-offer = %+v %v", c, ok)
 	}
 	if err := s.CompleteCommand(ctx, dev, id, protocol.CommandResult{Status: "ok"}, t0); err != nil {
 		t.Fatal(err)
 	}
-	if _, ok, _ := s.ClaimCommand(ctx, dev, t0.Add(time.Hour), timeout); ok {
+	if _, ok, _ := s.ClaimCommand(ctx, dev, "", t0.Add(time.Hour), timeout); ok {
 		t.Fatal("a command with a result was offered again")
 	}
 
@@ -242,7 +242,7 @@ func testReoffer(t *testing.T, ss []Store) {
 	at := t0
 	for i := 1; i <= MaxOffers; i++ {
 		at = at.Add(timeout + time.Second)
-		if c, ok, _ := s.ClaimCommand(ctx, dev, at, timeout); !ok || c.ID != id2 || c.Offers != i {
+		if c, ok, _ := s.ClaimCommand(ctx, dev, "", at, timeout); !ok || c.ID != id2 || c.Offers != i {
 			t.Fatalf("offer %d = %+v %v", i, c, ok)
 		}
 		if n, _ := s.ExpireCommands(ctx, at, timeout); n != 0 {
@@ -250,10 +250,10 @@ func testReoffer(t *testing.T, ss []Store) {
 		}
 	}
 	at = at.Add(timeout + time.Second)
-	if info, _ := s.CheckinInfo(ctx, devUUID, at, timeout); info.HasCommand {
+	if info, _ := s.CheckinInfo(ctx, devUUID, "", at, timeout); info.HasCommand {
 		t.Fatal("CheckinInfo reports a command offered MaxOffers times")
 	}
-	if _, ok, _ := s.ClaimCommand(ctx, dev, at, timeout); ok {
+	if _, ok, _ := s.ClaimCommand(ctx, dev, "", at, timeout); ok {
 		t.Fatal("a command was offered more than MaxOffers times")
 	}
 	if n, err := s.ExpireCommands(ctx, at, timeout); n != 1 || err != nil {
@@ -277,10 +277,10 @@ func testCheckinsScans(t *testing.T, ss []Store) {
 		t.Fatal(err)
 	}
 	sum := Summary{Compliant: 3, NonCompliant: 1, Error: 2}
-	if err := s.SaveScan(ctx, a, "s1", []byte(`{"scan_id":"s1"}`), Summary{}, at); err != nil {
+	if _, err := s.SaveScan(ctx, a, NewScan{ID: "s1", StartedAt: at.Add(-time.Minute), Report: []byte(`{"scan_id":"s1"}`)}, at); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.SaveScan(ctx, a, "s2", []byte(`{"scan_id":"s2"}`), sum, at); err != nil {
+	if _, err := s.SaveScan(ctx, a, NewScan{ID: "s2", StartedAt: at.Add(-time.Second), Report: []byte(`{"scan_id":"s2"}`), Summary: sum}, at); err != nil {
 		t.Fatal(err)
 	}
 	devs, err := ss[1].Devices(ctx)
@@ -346,7 +346,7 @@ func testGroupsWorklets(t *testing.T, ss []Store) {
 	if err := s.MoveDevice(ctx, dev, "servers"); err != nil {
 		t.Fatal(err)
 	}
-	info, _ := s.CheckinInfo(ctx, devUUID, t0, time.Minute)
+	info, _ := s.CheckinInfo(ctx, devUUID, "", t0, time.Minute)
 	if info.ScanInterval != 6 {
 		t.Fatalf("scan interval after move = %d", info.ScanInterval)
 	}
@@ -358,7 +358,7 @@ func testGroupsWorklets(t *testing.T, ss []Store) {
 	if err := s.SetScanInterval(ctx, "servers", 24); err != nil {
 		t.Fatal(err)
 	}
-	if info, _ := s.CheckinInfo(ctx, devUUID, t0, time.Minute); info.GroupVersion == before || info.ScanInterval != 24 {
+	if info, _ := s.CheckinInfo(ctx, devUUID, "", t0, time.Minute); info.GroupVersion == before || info.ScanInterval != 24 {
 		t.Fatalf("after set-interval: %+v (version before %d)", info, before)
 	}
 	groups, err := s.Groups(ctx)
