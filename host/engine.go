@@ -127,6 +127,10 @@ type Engine struct {
 	inflight map[string]*flight // sha256 -> the compile under way
 	refused  map[string]string  // sha256 -> why it is over the compile bound
 	warned   map[string]bool    // sha256 -> a damaged cache entry was logged
+	// capWarned holds the limit caps already logged at warning level
+	// (worklet, key, asked): a module is loaded for every run, and a cap
+	// is the same every time.
+	capWarned sync.Map
 }
 
 // compiled is a compiled module and, when its data segments were taken
@@ -343,7 +347,8 @@ func (e *Engine) Forget(ctx context.Context, keep []string) {
 	}
 }
 
-// capLimits applies the manifest's limits, capped by the agent's, and logs caps.
+// capLimits applies the manifest's limits, capped by the agent's, and logs
+// caps: a warning the first time, debug afterwards.
 func (e *Engine) capLimits(m *Manifest) runLimits {
 	l := runLimits{memory: DefaultMemory, timeout: DefaultTimeout, output: DefaultOutput, execCalls: DefaultExecCalls}
 	if m.Limits.Memory > 0 {
@@ -359,7 +364,11 @@ func (e *Engine) capLimits(m *Manifest) runLimits {
 		l.execCalls = m.Limits.ExecCalls
 	}
 	capped := func(key string, asked, cap any) {
-		e.log.Warn("worklet limit capped by the agent's configuration", "worklet", m.Name, "key", key, "requested", asked, "cap", cap)
+		level := slog.LevelWarn
+		if _, seen := e.capWarned.LoadOrStore(fmt.Sprint(m.Name, "\x00", key, "\x00", asked, "\x00", cap), true); seen {
+			level = slog.LevelDebug
+		}
+		e.log.Log(context.Background(), level, "worklet limit capped by the agent's configuration", "worklet", m.Name, "key", key, "requested", asked, "cap", cap)
 	}
 	if max := uint64(e.limits.MaxMemory); l.memory > max {
 		if m.Limits.Memory > 0 {

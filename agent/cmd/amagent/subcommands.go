@@ -40,6 +40,12 @@ func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
 // FILE writes a recorded scan (ABI.md section 6) for worklet tests.
 func scanCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	for _, a := range args {
+		if a == "-h" || a == "-help" || a == "--help" {
+			fmt.Fprint(stdout, scanUsage)
+			return nil
+		}
+	}
+	for _, a := range args {
 		if a == "--record" || a == "-record" || len(a) > 9 && (a[:9] == "--record=" || a[:8] == "-record=") {
 			return recordCommand(ctx, args, stdout, stderr)
 		}
@@ -49,6 +55,27 @@ func scanCommand(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	}
 	return nil
 }
+
+// scanUsage is `amagent scan --help`: both forms, --record included.
+const scanUsage = `usage:
+  amagent scan --once [--json] [--no-pending] [-v]
+      run one scan now and print it (a summary; the scan document with --json)
+  amagent scan --record FILE [--no-pending] [--config FILE] [--worklet DIR]...
+      scan, then write a recorded scan to FILE (mode 0600) for
+      ` + "`amagent worklet test DIR --scan FILE`" + `: the scan document, the files the
+      worklets (each --worklet DIR, and those assigned in the state_dir of
+      --config) declare readable or writable, their metadata, and the
+      programs their evaluate phase ran with the answers
+
+flags:
+  --once          run one scan now and print it
+  --json          print the scan document as JSON (with --once)
+  --no-pending    leave out pending updates (skip the package manager simulation)
+  -v              log each collector command to stderr (with --once)
+  --record FILE   write a recorded scan to FILE
+  --config FILE   configuration file (default ` + config.DefaultPath + `)
+  --worklet DIR   also record what the worklet in DIR reads and runs (repeatable)
+`
 
 func recordCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fl := flag.NewFlagSet("amagent scan --record", flag.ContinueOnError)
@@ -163,9 +190,18 @@ func workletCommand(ctx context.Context, args []string, stdout, stderr io.Writer
 }
 
 // liveScan is this machine's scan document for `amagent worklet run`,
-// collected with the default configuration.
-func liveScan(ctx context.Context, noPending bool) ([]byte, error) {
+// collected with the default configuration, or with root set the scan of
+// the tree mounted there.
+func liveScan(ctx context.Context, noPending bool, root string) ([]byte, error) {
 	env := scanEnv(config.Default())
+	if root != "" {
+		renv, done, err := scan.RootEnv(root)
+		if err != nil {
+			return nil, err
+		}
+		defer done()
+		env = renv
+	}
 	env.SkipPending = env.SkipPending || noPending
 	scanner := &scan.Scanner{Env: env, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	return json.Marshal(scanner.Collect(ctx))
