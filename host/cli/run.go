@@ -14,36 +14,45 @@ import (
 	"github.com/amagent/amagent/host"
 )
 
-// ScanFunc collects this machine's scan document (the native collectors'
-// output) for a live run; noPending leaves out pending updates.
-type ScanFunc func(ctx context.Context, noPending bool) ([]byte, error)
+// ScanFunc collects the scan document (the native collectors' output)
+// for a live run: this machine's, or with root set the tree mounted there
+// (`amagent scan --once --root`); noPending leaves out pending updates.
+type ScanFunc func(ctx context.Context, noPending bool, root string) ([]byte, error)
 
 const runUsage = `usage:
-  amagent worklet run DIR [--phase evaluate|remediate] [--param k=v]... [--json] [--no-pending]
-runs the worklet in DIR live on this machine (its real files and programs,
-within what its manifest grants), with the same output as 'worklet test'.
+  amagent worklet run DIR... [--root ROOT] [--phase evaluate|remediate] [--param k=v]... [--json] [--no-pending]
+runs the worklets in DIR... live (their real files and programs, within
+what each manifest grants) on this machine, or with --root on the system
+mounted at ROOT (an image, a container's root, a chroot: its files, read
+as that system sees them; no program is run). Prints one result per
+worklet (with --json one object per line: worklet test's object plus
+"name" and "references"), then a summary line. Exit code: 0 when every
+worklet is compliant or not applicable (remediate: succeeded), 1 when any
+is non-compliant (failed), 3 on an error.
 `
 
-// RunCommand is `amagent worklet run`: one phase of a worklet, live on this
-// machine, the way an admin tries a worklet on a test box. scan gives the
-// scan document that the module's facts read.
+// RunCommand is `amagent worklet run`: one phase of worklets, live on this
+// machine or on a mounted tree, the way an admin tries a worklet on a test
+// box or a pipeline checks an image. scan gives the scan document that the
+// modules' facts read.
 func RunCommand(scan ScanFunc) Subcommand {
 	return func(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fs := flag.NewFlagSet("amagent worklet run", flag.ContinueOnError)
 		fs.SetOutput(stderr)
 		phase := fs.String("phase", host.PhaseEvaluate, "evaluate or remediate")
-		asJSON := fs.Bool("json", false, "print the outcome as one JSON object")
+		asJSON := fs.Bool("json", false, "print one JSON object per worklet per line")
+		root := fs.String("root", "", "run on the system mounted at `ROOT` instead of this one")
 		noPending := fs.Bool("no-pending", false, "leave pending updates out of the scan (skips the package manager's simulation)")
 		cacheDir := fs.String("cache", defaultCacheDir(), "compilation cache directory (\"\" for none)")
 		verbose := fs.Bool("v", false, "log debug messages")
 		var params paramFlags
-		fs.Var(&params, "param", "set a parameter, `name=value` (repeatable)")
+		fs.Var(&params, "param", "set a parameter, `name=value` (repeatable; given to each worklet that declares it)")
 		fs.Usage = func() { fmt.Fprint(stderr, runUsage); fs.PrintDefaults() }
 		pos, err := splitArgs(fs, args)
 		if err != nil {
 			return ExitError
 		}
-		if len(pos) != 1 {
+		if len(pos) == 0 {
 			fmt.Fprint(stderr, runUsage)
 			return ExitError
 		}
@@ -63,19 +72,45 @@ func RunCommand(scan ScanFunc) Subcommand {
 		}
 		defer e.Close(context.Background())
 
-		dir := pos[0]
-		w, err := e.Load(ctx, dir)
-		if err != nil {
-			return report(stdout, host.LoadErrorResult(dirName(dir), *phase, err), *asJSON)
+		// Load every worklet and resolve its parameters before scanning,
+		// so that a typo fails at once.
+		type loaded struct {
+			dir    string
+			w      *host.Worklet
+			err    error
+			params map[string]any
 		}
-		over, err := params.resolve(w.Manifest)
-		if err != nil {
-			fmt.Fprintf(stderr, "amagent worklet run: %v\n", err)
-			return ExitError
+		all := make([]loaded, len(pos))
+		used := map[string]bool{}
+		for i, dir := range pos {
+			all[i].dir = dir
+			if all[i].w, all[i].err = e.Load(ctx, dir); all[i].err != nil {
+				continue
+			}
+			mine := params
+			if len(pos) > 1 {
+				mine = params.declaredBy(all[i].w.Manifest, used)
+			}
+			if all[i].params, err = mine.resolve(all[i].w.Manifest); err != nil {
+				fmt.Fprintf(stderr, "amagent worklet run: %v\n", err)
+				return ExitError
+			}
 		}
-		doc, err := scan(ctx, *noPending)
+		if len(pos) > 1 {
+			for _, kv := range params {
+				if k, _, _ := strings.Cut(kv, "="); !used[k] {
+					fmt.Fprintf(stderr, "amagent worklet run: --param %s: no worklet given declares it\n", k)
+					return ExitError
+				}
+			}
+		}
+		what := "this machine"
+		if *root != "" {
+			what = *root
+		}
+		doc, err := scan(ctx, *noPending, *root)
 		if err != nil {
-			fmt.Fprintf(stderr, "amagent worklet run: scanning this machine: %v\n", err)
+			fmt.Fprintf(stderr, "amagent worklet run: scanning %s: %v\n", what, err)
 			return ExitError
 		}
 		sc, err := host.NewScan(doc)
@@ -83,8 +118,94 @@ func RunCommand(scan ScanFunc) Subcommand {
 			fmt.Fprintf(stderr, "amagent worklet run: %v\n", err)
 			return ExitError
 		}
-		return report(stdout, e.Run(ctx, w, *phase, over, host.LiveEnv(sc)), *asJSON)
+		env := host.LiveEnv(sc)
+		if *root != "" {
+			if env, err = host.LiveEnvRoot(sc, *root); err != nil {
+				fmt.Fprintf(stderr, "amagent worklet run: %v\n", err)
+				return ExitError
+			}
+		}
+		var sum runSummary
+		for _, l := range all {
+			var r host.Result
+			name, refs := dirName(l.dir), []string{}
+			if l.err != nil {
+				r = host.LoadErrorResult(name, *phase, l.err)
+			} else {
+				name = l.w.Manifest.Name
+				if l.w.Manifest.References != nil {
+					refs = l.w.Manifest.References
+				}
+				r = e.Run(ctx, l.w, *phase, l.params, env)
+			}
+			sum.add(r.Status)
+			if *asJSON {
+				writeRunJSON(stdout, name, refs, r)
+			} else {
+				fmt.Fprintf(stdout, "%s: ", name)
+				writeHuman(stdout, r)
+			}
+		}
+		if !*asJSON {
+			fmt.Fprintln(stdout, sum.String())
+		}
+		return sum.exitCode()
 	}
+}
+
+// runLine is one line of `worklet run --json`: worklet test's object
+// with the worklet's name and references.
+type runLine struct {
+	Name       string   `json:"name"`
+	References []string `json:"references"`
+	jsonResult
+}
+
+func writeRunJSON(w io.Writer, name string, refs []string, r host.Result) {
+	d := r.Details
+	if len(d) == 0 {
+		d = json.RawMessage("null")
+	}
+	denied := r.Denied
+	if denied == nil {
+		denied = []string{}
+	}
+	b, _ := json.Marshal(runLine{Name: name, References: refs, jsonResult: jsonResult{Status: r.Status, ExitCode: r.ExitCode,
+		Message: r.Message, Details: d, Error: r.Error, DurationMS: r.DurationMS(), Truncated: r.Truncated, Denied: denied}})
+	fmt.Fprintf(w, "%s\n", b)
+}
+
+// runSummary counts the outcomes of a run of many worklets.
+type runSummary struct{ ok, notApplicable, bad, errors int }
+
+func (s *runSummary) add(status string) {
+	switch exitCode(status) {
+	case ExitCompliant:
+		s.ok++
+	case ExitNotApplicable:
+		s.notApplicable++
+	case ExitNonCompliant:
+		s.bad++
+	default:
+		s.errors++
+	}
+}
+
+func (s runSummary) String() string {
+	return fmt.Sprintf("%d compliant or succeeded, %d non-compliant or failed, %d not applicable, %d errors",
+		s.ok, s.bad, s.notApplicable, s.errors)
+}
+
+// exitCode: an error wins, then any non-compliant; not applicable counts
+// as passing (a pipeline gate).
+func (s runSummary) exitCode() int {
+	switch {
+	case s.errors > 0:
+		return ExitError
+	case s.bad > 0:
+		return ExitNonCompliant
+	}
+	return ExitCompliant
 }
 
 // report prints a result as `worklet test` does and returns its exit code.
@@ -108,6 +229,19 @@ func (p *paramFlags) Set(v string) error {
 	}
 	*p = append(*p, v)
 	return nil
+}
+
+// declaredBy is the flags whose names m declares; used records them.
+func (p paramFlags) declaredBy(m *host.Manifest, used map[string]bool) paramFlags {
+	var out paramFlags
+	for _, kv := range p {
+		k, _, _ := strings.Cut(kv, "=")
+		if _, ok := m.Params[k]; ok {
+			out = append(out, kv)
+			used[k] = true
+		}
+	}
+	return out
 }
 
 // resolve turns the flags into parameter values of the types the manifest

@@ -5,7 +5,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"os"
+	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -26,7 +29,7 @@ func TestRunLive(t *testing.T) {
 		{`{"exit": 9}`, ExitError, host.StatusError},
 	} {
 		var asked bool
-		scan := func(_ context.Context, noPending bool) ([]byte, error) {
+		scan := func(_ context.Context, noPending bool, _ string) ([]byte, error) {
 			asked = noPending
 			return []byte(c.doc), nil
 		}
@@ -42,7 +45,7 @@ func TestRunLive(t *testing.T) {
 		}
 	}
 	var out, errb bytes.Buffer
-	failing := func(context.Context, bool) ([]byte, error) { return nil, errors.New("no dpkg") }
+	failing := func(context.Context, bool, string) ([]byte, error) { return nil, errors.New("no dpkg") }
 	if code := RunCommand(failing)(t.Context(), []string{dir, "--cache", ""}, &out, &errb); code != ExitError || !strings.Contains(errb.String(), "no dpkg") {
 		t.Errorf("a failed scan: exit %d, %q", code, errb.String())
 	}
@@ -115,3 +118,70 @@ func TestCasesJSONAndMissingDir(t *testing.T) {
 		t.Errorf("missing dir: exit %d out %q err %q", code, out, errOut)
 	}
 }
+
+// worklet run DIR... --root ROOT: the scan is asked for ROOT, each worklet
+// prints one line with its name and references, a file is read from the
+// tree (through an absolute link, resolved in the tree), and the exit code
+// is the pipeline's: 0 all passing, 1 any non-compliant, 3 any error.
+func TestRunManyWithRoot(t *testing.T) {
+	tree := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(tree, "etc"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(tree, "etc/motd.real"), []byte("from the tree"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("/etc/motd.real", filepath.Join(tree, "etc/motd")); err != nil {
+		t.Fatal(err)
+	}
+	probe := t.TempDir()
+	wasm, err := os.ReadFile("../testdata/probe.wasm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = os.WriteFile(filepath.Join(probe, "worklet.wasm"), wasm, 0o644)
+	_ = os.WriteFile(filepath.Join(probe, "worklet.toml"), []byte("abi = 1\nkind = \"worklet\"\nname = \"probe\"\nversion = \"1\"\nmodule = \"worklet.wasm\"\n"+
+		"references = [\"xccdf_org.ssgproject.content_rule_x\"]\n[evaluate]\nread = [\"/etc/motd\"]\n"), 0o644)
+	exit := worklet(t)
+	for _, c := range []struct {
+		exit   int
+		code   int
+		status string
+	}{{0, ExitCompliant, "compliant"}, {2, ExitCompliant, "not-applicable"}, {1, ExitNonCompliant, "non-compliant"}, {7, ExitError, "error"}} {
+		var gotRoot string
+		scan := func(_ context.Context, _ bool, root string) ([]byte, error) {
+			gotRoot = root
+			return []byte(`{"exit": ` + itoa(c.exit) + `, "probe": {"action": "read", "arg": "/etc/motd"}}`), nil
+		}
+		var out, errb bytes.Buffer
+		code := RunCommand(scan)(t.Context(), []string{probe, exit, "--root", tree, "--json", "--cache", ""}, &out, &errb)
+		lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+		if code != c.code || gotRoot != tree || len(lines) != 2 {
+			t.Fatalf("exit %d: code %d, root %q, output %q (%s)", c.exit, code, gotRoot, out.String(), errb.String())
+		}
+		var first, second struct {
+			Name       string   `json:"name"`
+			References []string `json:"references"`
+			Status     string   `json:"status"`
+			Message    string   `json:"message"`
+		}
+		if json.Unmarshal([]byte(lines[0]), &first) != nil || first.Name != "probe" || first.Message != "from the tree" ||
+			len(first.References) != 1 || first.Status != "compliant" {
+			t.Errorf("probe line %q", lines[0])
+		}
+		if json.Unmarshal([]byte(lines[1]), &second) != nil || second.Name != "exit" || second.References == nil || second.Status != c.status {
+			t.Errorf("exit line %q", lines[1])
+		}
+	}
+	var out, errb bytes.Buffer
+	scan := func(context.Context, bool, string) ([]byte, error) { return []byte(`{"exit": 1}`), nil }
+	code := RunCommand(scan)(t.Context(), []string{exit, exit, "--cache", ""}, &out, &errb)
+	if code != ExitNonCompliant || !strings.HasSuffix(strings.TrimSpace(out.String()), "0 compliant or succeeded, 2 non-compliant or failed, 0 not applicable, 0 errors") {
+		t.Errorf("text mode: %d %q", code, out.String())
+	}
+	if code := RunCommand(scan)(t.Context(), []string{exit, probe, "--param", "nope=1", "--cache", ""}, &out, &errb); code != ExitError || !strings.Contains(errb.String(), "no worklet given declares it") {
+		t.Errorf("undeclared param: %d %q", code, errb.String())
+	}
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
