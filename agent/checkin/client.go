@@ -11,6 +11,8 @@ package checkin
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -52,6 +54,12 @@ type Client struct {
 	// Log receives the check-in lines; build it with
 	// logging.WithProcess(log, "checkin").
 	Log *slog.Logger
+	// Run names this run of the agent to the platform (X-Agent-Run), so
+	// that a command handed to an earlier run and never answered is
+	// offered again at once; "" means a random one made at first use.
+	Run string
+
+	runOnce sync.Once
 
 	// One enrollment in flight (PROTOCOL.md): callers that find no token,
 	// or a refused one, at the same time share one POST /enroll.
@@ -112,6 +120,18 @@ func (c *Client) Checkin(ctx context.Context) (protocol.CheckinResponse, []byte,
 		return resp, r.Body, fmt.Errorf("malformed answer: %v", err)
 	}
 	return resp, r.Body, nil
+}
+
+// run returns Client.Run, made random at first use when empty.
+func (c *Client) run() string {
+	c.runOnce.Do(func() {
+		if c.Run == "" {
+			var b [12]byte
+			rand.Read(b[:])
+			c.Run = hex.EncodeToString(b[:])
+		}
+	})
+	return c.Run
 }
 
 func (c *Client) uptime(ctx context.Context) (time.Duration, error) {
@@ -206,6 +226,7 @@ func (c *Client) post(ctx context.Context, u string, body []byte) (httpx.Respons
 	hdr := http.Header{}
 	hdr.Set(protocol.HeaderAuthorization, "Bearer "+c.Identity.Token())
 	hdr.Set(protocol.HeaderDeviceUUID, c.Identity.UUID())
+	hdr.Set(protocol.HeaderAgentRun, c.run())
 	if body == nil {
 		body = []byte{}
 	}

@@ -82,6 +82,9 @@ type Loop struct {
 
 	// background counts the commands running beside the loop.
 	background sync.WaitGroup
+
+	// answered remembers the commands this run reported (interrupted.go).
+	answered answeredSet
 }
 
 // NewLoop returns a loop with the platform config kept in Store applied.
@@ -320,15 +323,23 @@ func (l *Loop) cycle(ctx context.Context) time.Duration {
 		if resp.Config != nil {
 			l.applyConfig(*resp.Config)
 		}
+		// A result waiting in the outbox (from before a restart) is
+		// delivered below: its command, offered again meanwhile, is not
+		// run a second time (interrupted.go).
+		waiting := resp.ID != 0 && l.resultWaiting(resp.ID)
 		l.flush(ctx)
-		if resp.Command == protocol.CmdNop {
+		switch {
+		case waiting || (resp.ID != 0 && l.answered.has(resp.ID)):
+			l.o.Log.Info("command already answered; its result was delivered, not run again", "command_id", resp.ID)
+		case resp.Command == protocol.CmdNop:
 			wait := l.nextInterval()
 			l.o.Log.Info("complete", "next_in", wait)
 			return wait
-		}
-		l.runCommand(ctx, resp)
-		if ctx.Err() != nil {
-			return 0
+		default:
+			l.runCommand(ctx, resp)
+			if ctx.Err() != nil {
+				return 0
+			}
 		}
 		if n+1 >= l.o.MaxChain {
 			wait := l.nextInterval()
@@ -346,6 +357,13 @@ func (l *Loop) cycle(ctx context.Context) time.Duration {
 func (l *Loop) runCommand(ctx context.Context, resp protocol.CheckinResponse) {
 	run := func() {
 		res := l.o.Processor.Execute(ctx, command.Command{ID: resp.ID, Type: resp.Command, Params: resp.Params})
+		if ctx.Err() != nil && interrupted(res) {
+			// Cut short by the agent's own shutdown: no result, so that
+			// the platform offers it again to the next run (interrupted.go).
+			l.o.Log.Warn("command interrupted by the agent's shutdown; not reported, the platform offers it again after the restart", "command_id", resp.ID, "command", resp.Command)
+			return
+		}
+		l.answered.add(resp.ID)
 		if err := l.Report(ctx, outbox.KindResult, fmt.Sprintf(protocol.PathResult, resp.ID), res); err != nil {
 			l.o.Log.Error("command result not kept", "command_id", resp.ID, "error", err)
 		}
