@@ -66,6 +66,13 @@ type Scheduler struct {
 	// Jitter returns the random spread added to one interval; nil means
 	// uniform within ±interval/48 (±30 min at 24 h, ±7.5 min at 6 h).
 	Jitter func(interval time.Duration) time.Duration
+	// Now is the wall clock (nil means time.Now). It is read only for
+	// what outlives the process: the time of the last scan kept in
+	// StateKey, and the wait left after a restart, which is clamped to
+	// one interval. Waits within a run are timers on the monotonic clock,
+	// so a wall-clock jump neither brings a scan forward nor holds one
+	// back.
+	Now func() time.Time
 
 	mu       sync.Mutex
 	interval time.Duration
@@ -142,6 +149,20 @@ func (s *Scheduler) Interval() time.Duration {
 	return s.interval
 }
 
+func (s *Scheduler) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+// untilWall is the wait until a time read from the wall clock (the last
+// scan kept before a restart), never more than max: a clock set back
+// after that scan must not hold the next one back by the jump.
+func (s *Scheduler) untilWall(at time.Time, limit time.Duration) time.Duration {
+	return min(max(at.Sub(s.now()), 0), limit)
+}
+
 func (s *Scheduler) jitter(d time.Duration) time.Duration {
 	if s.Jitter != nil {
 		return s.Jitter(d)
@@ -199,18 +220,22 @@ func (s *Scheduler) Run(ctx context.Context) error {
 	if err != nil {
 		s.log().Warn("reading boot identity", "error", err.Error())
 	}
-	var next time.Time
+	// Within a run every wait is a timer from a monotonic reading
+	// (lastMono, time.Now()); only the wait left after a restart comes
+	// from the wall clock (untilWall, clamped to one interval).
 	timerReason := ReasonInterval
+	var wait time.Duration
 	switch {
 	case !ok || rebooted(prev, boot):
-		next, timerReason = time.Now(), ReasonBoot
+		timerReason = ReasonBoot
 	case prev.LastScan.IsZero():
-		next = time.Now()
 	default:
-		next = prev.LastScan.Add(s.Interval() + s.jitter(s.Interval()))
+		iv := s.Interval()
+		wait = s.untilWall(prev.LastScan.Add(iv+s.jitter(iv)), iv+iv/48)
 	}
-	last := prev.LastScan
-	timer := time.NewTimer(time.Until(next))
+	scanned := !prev.LastScan.IsZero()
+	var lastMono time.Time // zero until this run scans
+	timer := time.NewTimer(wait)
 	defer timer.Stop()
 	for {
 		var reqs []*scanRequest
@@ -221,16 +246,19 @@ func (s *Scheduler) Run(ctx context.Context) error {
 		case <-s.changed:
 			// A scan that is due now (after a boot, or never scanned) stays
 			// due: the new interval applies from the scan after it.
-			if timerReason == ReasonBoot || last.IsZero() {
+			if timerReason == ReasonBoot || !scanned {
 				continue
 			}
-			base := last
-			if base.IsZero() {
-				base = time.Now()
+			iv := s.Interval()
+			var d time.Duration
+			if lastMono.IsZero() {
+				// Not scanned in this run: from the last scan kept.
+				d = s.untilWall(prev.LastScan.Add(iv+s.jitter(iv)), iv+iv/48)
+			} else {
+				d = max(time.Until(lastMono.Add(iv+s.jitter(iv))), 0)
 			}
-			next = base.Add(s.Interval() + s.jitter(s.Interval()))
-			timer.Reset(time.Until(next))
-			s.log().Info("scan rescheduled", "interval", s.Interval(), "next_in", time.Until(next).Round(time.Second))
+			timer.Reset(d)
+			s.log().Info("scan rescheduled", "interval", iv, "next_in", d.Round(time.Second))
 			continue
 		case <-timer.C:
 		case r := <-s.reqs:
@@ -241,11 +269,12 @@ func (s *Scheduler) Run(ctx context.Context) error {
 		for waiting := s.answer(reqs, rep, err); len(waiting) > 0; waiting = s.answer(waiting, rep, err) {
 			rep, err = s.scanOnce(ctx, waiting[0].reason)
 		}
-		last = time.Now()
+		lastMono, scanned = time.Now(), true
 		timerReason = ReasonInterval
-		next = last.Add(s.Interval() + s.jitter(s.Interval()))
-		timer.Reset(time.Until(next))
-		s.log().Info("next scan", "next_in", time.Until(next).Round(time.Second))
+		iv := s.Interval()
+		next := iv + s.jitter(iv)
+		timer.Reset(next)
+		s.log().Info("next scan", "next_in", next.Round(time.Second))
 	}
 }
 
@@ -279,7 +308,7 @@ func (s *Scheduler) scanOnce(ctx context.Context, reason string) (protocol.ScanR
 		// next start scans again.
 		return rep, fmt.Errorf("scan interrupted: %w", ctx.Err())
 	}
-	st := scanState{LastScan: time.Now().UTC()}
+	st := scanState{LastScan: s.now().UTC()}
 	if b, berr := s.currentBoot(ctx); berr == nil {
 		st.BootID, st.BootTime = b.ID, b.Time
 	}
