@@ -2,8 +2,10 @@ package cli
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"sort"
@@ -188,4 +190,32 @@ func nonNil(s []string) []string {
 		return []string{}
 	}
 	return s
+}
+
+// CaseOutcome is the outcome of one test case of a worklet folder.
+type CaseOutcome struct {
+	Name    string // the file name without .json
+	Problem string // "" when the case passed; else every mismatch
+	Result  host.Result
+	// Files is what a remediate run wrote (path -> content, nil for a
+	// file it removed); nil when it wrote nothing.
+	Files map[string]*host.FileContent
+}
+
+// RunTests runs every case in DIR/tests/*.json with e, with the same
+// expectations as `amagent worklet test DIR`, so that a Go test can run a
+// folder's cases exactly as the command does.
+func RunTests(ctx context.Context, e *host.Engine, dir string) ([]CaseOutcome, error) {
+	files, err := filepath.Glob(filepath.Join(dir, "tests", "*.json"))
+	if err != nil || len(files) == 0 {
+		return nil, fmt.Errorf("no test cases in %s", filepath.Join(dir, "tests"))
+	}
+	sort.Strings(files)
+	w, loadErr := e.Load(ctx, dir)
+	out := make([]CaseOutcome, 0, len(files))
+	for _, f := range files {
+		why, res, wrote := oneCase(ctx, e, w, loadErr, f)
+		out = append(out, CaseOutcome{Name: strings.TrimSuffix(filepath.Base(f), ".json"), Problem: why, Result: res, Files: filesJSON(wrote)})
+	}
+	return out, nil
 }

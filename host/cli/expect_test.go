@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/amagent/amagent/host"
 )
 
 // probeWorklet is a worklet folder running host/testdata/probe.wasm, which
@@ -169,5 +171,31 @@ func TestScanFileErrors(t *testing.T) {
 		if code != ExitError || !strings.Contains(errOut, c.want) {
 			t.Errorf("%s: exit %d, stderr %q, want %q", c.file, code, errOut, c.want)
 		}
+	}
+}
+
+// RunTests gives a Go test the outcomes `worklet test DIR` prints.
+func TestRunTests(t *testing.T) {
+	dir := probeWorklet(t, map[string]string{
+		"a-wrote": probeCase("write", "/etc/app/new.conf", `{"phase": "remediate", "status": "succeeded", "files": {"/etc/app/new.conf": {"contains": "probe"}}}`),
+		"b-wrong": probeCase("read", "/etc/app/old.conf", `{"status": "compliant", "message": "new"}`),
+	})
+	e, err := host.NewEngine(t.Context(), host.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close(t.Context())
+	got, err := RunTests(t.Context(), e, dir)
+	if err != nil || len(got) != 2 {
+		t.Fatalf("%v %+v", err, got)
+	}
+	if got[0].Name != "a-wrote" || got[0].Problem != "" || got[0].Files["/etc/app/new.conf"] == nil {
+		t.Errorf("a-wrote: %+v", got[0])
+	}
+	if got[1].Name != "b-wrong" || !strings.Contains(got[1].Problem, `does not contain "new"`) {
+		t.Errorf("b-wrong: %+v", got[1])
+	}
+	if _, err := RunTests(t.Context(), e, t.TempDir()); err == nil {
+		t.Error("a folder without tests/ passed")
 	}
 }
