@@ -30,6 +30,9 @@ const usage = `usage:
   amagent worklet test DIR            run every case in DIR/tests/*.json
   amagent worklet run DIR [--phase evaluate|remediate] [--param k=v]... [--json]
                                       run it live on this machine
+  amagent worklet new NAME --lang go|c|rust|assemblyscript|wat [--kind worklet|policy] [--dir DIR]
+                                      a new worklet folder, SDK included, that builds and passes its tests
+  amagent worklet doctor              the toolchain each language would build with, or what to install
 `
 
 // Subcommand is one `amagent worklet` subcommand: its arguments (after its
@@ -55,6 +58,8 @@ func WorkletCommandWith(ctx context.Context, args []string, stdout, stderr io.Wr
 	switch args[0] {
 	case "test":
 		return testCommand(ctx, args[1:], stdout, stderr)
+	case "new", "doctor":
+		return authorCommand(ctx, args, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

@@ -13,6 +13,9 @@
  *   am_phase()            "evaluate" or "remediate"
  *   am_param_string()...  parameters from the input document
  *   am_fact()...          facts from the scan through the host's fact()
+ *   am_stat()             the path-metadata fact: type, mode, owner, size, mtime
+ *   am_read_file() ...    read, list and write the paths worklet.toml grants
+ *                         (plain WASI: "/" is the module's preopened dir)
  *   am_exec()             allow-listed programs through the host's exec()
  *   am_log()              the agent log through the host's log()
  *   am_compliant() ...    write the result JSON and exit with the ABI code
@@ -28,6 +31,8 @@
 #ifndef AMAGENT_H
 #define AMAGENT_H
 
+#include <dirent.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -47,6 +52,7 @@
 #define AM_ELIMIT     (-5) /* a per-run limit was reached */
 #define AM_ENOMEM     (-6) /* SDK: out of memory */
 #define AM_EJSON      (-7) /* SDK: JSON value missing or of the wrong type */
+#define AM_EIO        (-8) /* SDK: a file operation failed otherwise (errno has why) */
 
 /* Log levels. */
 #define AM_DEBUG 0
@@ -78,6 +84,7 @@ AM_API const char *am_strerror(int code) {
   case AM_ELIMIT: return "per-run limit reached";
   case AM_ENOMEM: return "out of memory";
   case AM_EJSON: return "JSON value missing or of the wrong type";
+  case AM_EIO: return "file error";
   }
   return code < 0 ? "unknown error" : "ok";
 }
@@ -490,6 +497,117 @@ AM_API int am_fact_number(const char *key, double *out) {
   int rc = am_json_number(v, (size_t)n, out);
   free(v);
   return rc;
+}
+
+/* ------------------------------------------------------------------ files */
+
+/* am_path_info is the path-metadata fact (ABI section 4): what lstat says
+ * of a path the phase declares readable. */
+typedef struct {
+  char type[8];         /* "file", "dir", "symlink" or "other" */
+  unsigned mode;        /* permission bits with setuid/setgid/sticky: 0640 */
+  long long uid, gid;
+  char user[64];        /* "" when the device has no name for uid */
+  char group[64];       /* "" when the device has no name for gid */
+  long long size;
+  char mtime[32];       /* RFC 3339, UTC */
+} am_path_info;
+
+/* am_stat fills *out with the metadata of an absolute path: 0, or
+ * AM_ENOTFOUND (no such path), AM_EDENIED (not declared readable for this
+ * phase; the agent logs it and lists it in "denied"), or another code. */
+AM_API int am_stat(const char *path, am_path_info *out) {
+  char *v, mode[8];
+  double d;
+  int n = am_fact(path, &v);
+  if (n < 0) return n;
+  memset(out, 0, sizeof *out);
+  int rc = am_json_get_string(v, (size_t)n, "type", out->type, sizeof out->type);
+  if (rc >= 0) rc = am_json_get_string(v, (size_t)n, "mode", mode, sizeof mode);
+  if (rc >= 0) out->mode = (unsigned)strtoul(mode, NULL, 8);
+  if (rc >= 0) rc = am_json_get_string(v, (size_t)n, "user", out->user, sizeof out->user);
+  if (rc >= 0) rc = am_json_get_string(v, (size_t)n, "group", out->group, sizeof out->group);
+  if (rc >= 0) rc = am_json_get_string(v, (size_t)n, "mtime", out->mtime, sizeof out->mtime);
+  const char *f; size_t fl;
+  if (rc >= 0 && (rc = am_json_find(v, (size_t)n, "uid", &f, &fl)) >= 0 && (rc = am_json_number(f, fl, &d)) >= 0) out->uid = (long long)d;
+  if (rc >= 0 && (rc = am_json_find(v, (size_t)n, "gid", &f, &fl)) >= 0 && (rc = am_json_number(f, fl, &d)) >= 0) out->gid = (long long)d;
+  if (rc >= 0 && (rc = am_json_find(v, (size_t)n, "size", &f, &fl)) >= 0 && (rc = am_json_number(f, fl, &d)) >= 0) out->size = (long long)d;
+  free(v);
+  return rc < 0 ? rc : 0;
+}
+
+/* am__errno maps a failed file call's errno to an AM_E* code. */
+static int am__errno(void) {
+  if (errno == ENOENT || errno == ENOTDIR) return AM_ENOTFOUND;
+  if (errno == EACCES || errno == EPERM) return AM_EDENIED;
+#ifdef ENOTCAPABLE
+  if (errno == ENOTCAPABLE) return AM_EDENIED;
+#endif
+  if (errno == ENOMEM) return AM_ENOMEM;
+  return AM_EIO;
+}
+
+/* am_read_file reads a file the manifest declares readable. On success *out
+ * is its malloc'd, NUL-terminated contents (free it) and the return value
+ * its length; otherwise AM_ENOTFOUND, AM_EDENIED (undeclared) or AM_EIO. */
+AM_API int am_read_file(const char *path, char **out) {
+  FILE *f = fopen(path, "rb");
+  if (!f) return am__errno();
+  am_buf b = {0};
+  char tmp[4096];
+  size_t n;
+  while ((n = fread(tmp, 1, sizeof tmp, f)) > 0) am_buf_put(&b, tmp, n);
+  int bad = ferror(f);
+  fclose(f);
+  if (bad) { am_buf_free(&b); return AM_EIO; }
+  if (b.oom) { am_buf_free(&b); return AM_ENOMEM; }
+  if (!b.p) { b.p = (char *)calloc(1, 1); if (!b.p) return AM_ENOMEM; }
+  *out = b.p;
+  return (int)b.len;
+}
+
+/* am_list_dir lists a directory the manifest declares as a tree ("dir/"),
+ * without "." and "..": *names is a malloc'd array of malloc'd names (free
+ * with am_list_free) and the return value their count; or a negative code. */
+AM_API int am_list_dir(const char *path, char ***names) {
+  DIR *d = opendir(path);
+  if (!d) return am__errno();
+  char **v = NULL;
+  int n = 0, cap = 0;
+  struct dirent *e;
+  while ((e = readdir(d)) != NULL) {
+    if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
+    if (n == cap) {
+      cap = cap ? cap * 2 : 16;
+      char **nv = (char **)realloc(v, (size_t)cap * sizeof *v);
+      if (!nv) { closedir(d); while (n) free(v[--n]); free(v); return AM_ENOMEM; }
+      v = nv;
+    }
+    if (!(v[n] = strdup(e->d_name))) { closedir(d); while (n) free(v[--n]); free(v); return AM_ENOMEM; }
+    n++;
+  }
+  closedir(d);
+  *names = v;
+  return n;
+}
+
+/* am_list_free frees what am_list_dir returned. */
+AM_API void am_list_free(char **names, int n) {
+  for (int i = 0; i < n; i++) free(names[i]);
+  free(names);
+}
+
+/* am_write_file replaces the contents of path with len bytes of data
+ * (creating it if new). Only paths under [remediate] write are writable,
+ * and only in the remediate phase: 0, or AM_EDENIED, AM_ENOTFOUND (no such
+ * directory) or AM_EIO. */
+AM_API int am_write_file(const char *path, const char *data, size_t len) {
+  FILE *f = fopen(path, "wb");
+  if (!f) return am__errno();
+  size_t w = len ? fwrite(data, 1, len, f) : 0;
+  int bad = w != len || ferror(f);
+  if (fclose(f) != 0) bad = 1;
+  return bad ? AM_EIO : 0;
 }
 
 /* am_exec_result is what a program run through am_exec did. */

@@ -3,6 +3,8 @@
 //! A worklet is a WASI preview 1 command module (`wasm32-wasi`). This crate
 //! reads the input document from stdin ([`input`]), asks the host for facts
 //! from the device scan ([`fact`]), runs allow-listed programs ([`exec`]),
+//! reads, lists and writes the files the manifest grants ([`read_file`],
+//! [`list_dir`], [`write_file`]) and their metadata ([`stat`]),
 //! writes to the agent log ([`log`]) and ends the run with a result
 //! ([`compliant`], [`non_compliant`], [`not_applicable`], [`succeeded`],
 //! [`failed`], [`fatal`]): each writes `{"message", "details"}` to stdout
@@ -55,7 +57,8 @@ pub enum ErrorKind {
     Unknown(i32),
     /// The SDK could not parse JSON (input document or host answer).
     Json,
-    /// Reading stdin failed.
+    /// Reading stdin, or a file operation, failed otherwise (the context
+    /// says what and why).
     Io,
 }
 
@@ -96,7 +99,7 @@ impl fmt::Display for Error {
             ErrorKind::Limit => ("per-run limit reached", -5),
             ErrorKind::Unknown(c) => ("unknown host error", c),
             ErrorKind::Json => return write!(f, "{}: invalid JSON", self.context),
-            ErrorKind::Io => return write!(f, "{}: read error", self.context),
+            ErrorKind::Io => return write!(f, "{}: I/O error", self.context),
         };
         write!(f, "{}: {} ({})", self.context, text, code)
     }
@@ -278,6 +281,90 @@ pub fn fact_str(key: &str) -> Result<String, Error> {
         Value::String(s) => Ok(s),
         _ => Err(Error::new(ErrorKind::Json, format!("fact {} is not a string", key))),
     }
+}
+
+/// The path-metadata fact (ABI section 4): what lstat says of a path the
+/// phase declares readable.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct PathInfo {
+    /// "file", "dir", "symlink" or "other".
+    pub file_type: String,
+    /// Permission bits with setuid (0o4000), setgid (0o2000) and sticky (0o1000).
+    pub mode: u32,
+    pub uid: i64,
+    pub gid: i64,
+    /// "" when the device has no name for `uid`.
+    pub user: String,
+    /// "" when the device has no name for `gid`.
+    pub group: String,
+    pub size: i64,
+    /// RFC 3339, UTC.
+    pub mtime: String,
+}
+
+/// The metadata of an absolute path. `ErrorKind::NotFound` when it does not
+/// exist, `ErrorKind::Denied` when the manifest does not declare it
+/// readable for this phase (the agent logs it and lists it in "denied").
+pub fn stat(path: &str) -> Result<PathInfo, Error> {
+    let v = fact(path)?;
+    let s = |k: &str| v.get(k).and_then(|x| x.as_str()).unwrap_or("").to_string();
+    let n = |k: &str| v.get(k).and_then(|x| x.as_f64()).unwrap_or(0.0) as i64;
+    let mode = match u32::from_str_radix(&s("mode"), 8) {
+        Ok(m) => m,
+        Err(_) => return Err(Error::new(ErrorKind::Json, format!("fact {}: mode is not octal", path))),
+    };
+    Ok(PathInfo {
+        file_type: s("type"),
+        mode,
+        uid: n("uid"),
+        gid: n("gid"),
+        user: s("user"),
+        group: s("group"),
+        size: n("size"),
+        mtime: s("mtime"),
+    })
+}
+
+/// Files are plain WASI (the agent mounts the device's "/", guarded, as the
+/// module's preopened directory); these map what went wrong to the SDK's
+/// kinds: a missing path is `NotFound`, an undeclared one `Denied`.
+fn file_error(op: &str, path: &str, e: std::io::Error) -> Error {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => Error::new(ErrorKind::NotFound, format!("{} {}", op, path)),
+        std::io::ErrorKind::PermissionDenied => Error::new(
+            ErrorKind::Denied,
+            format!("{} {} (not declared in worklet.toml for this phase)", op, path),
+        ),
+        _ => Error::new(ErrorKind::Io, format!("{} {}: {}", op, path, e)),
+    }
+}
+
+/// The contents of a file the manifest declares readable, as text (invalid
+/// UTF-8 replaced).
+pub fn read_file(path: &str) -> Result<String, Error> {
+    read_bytes(path).map(|b| String::from_utf8_lossy(&b).into_owned())
+}
+
+/// The contents of a file the manifest declares readable.
+pub fn read_bytes(path: &str) -> Result<Vec<u8>, Error> {
+    std::fs::read(path).map_err(|e| file_error("read", path, e))
+}
+
+/// The names in a directory the manifest declares as a tree ("dir/"), sorted.
+pub fn list_dir(path: &str) -> Result<Vec<String>, Error> {
+    let mut names = Vec::new();
+    for entry in std::fs::read_dir(path).map_err(|e| file_error("list", path, e))? {
+        let entry = entry.map_err(|e| file_error("list", path, e))?;
+        names.push(entry.file_name().to_string_lossy().into_owned());
+    }
+    names.sort();
+    Ok(names)
+}
+
+/// Replaces the contents of path (created if new). Only paths under the
+/// manifest's `[remediate] write` are writable, and only in that phase.
+pub fn write_file(path: &str, data: &str) -> Result<(), Error> {
+    std::fs::write(path, data).map_err(|e| file_error("write", path, e))
 }
 
 /// What a program run through [`exec`] did.
