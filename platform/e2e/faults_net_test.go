@@ -139,7 +139,7 @@ func (f *faults) network(t *testing.T) {
 	}
 	// A sure outage: every connection reset for a while, so that the agent
 	// backs off to its longest wait.
-	px.SetFaults(faultproxy.Faults{Reset: 1, Within: 1})
+	px.SetFaults(faultproxy.Faults{Reset: 1})
 	px.DropAll()
 	time.Sleep(3 * time.Second)
 	cleanAt := time.Now()
@@ -190,4 +190,4 @@ func (f *faults) network(t *testing.T) {
 }
 
 // netFaults are the hostile network of the network scenario and the soak.
-var netFaults = faultproxy.Faults{Delay: 0.3, MaxDelay: 300 * time.Millisecond, Cut: 0.1, Reset: 0.1, Garble: 0.05}
+var netFaults = faultproxy.Faults{Delay: 0.2, MaxDelay: 300 * time.Millisecond, Cut: 0.05, Reset: 0.05, Garble: 0.03}

@@ -30,8 +30,14 @@ func (f *faults) damagedState(t *testing.T) {
 		return err == nil
 	}, func() string { return tail(fLog(a), 3000) })
 
-	files := []string{"device_uuid", "device_key", "device_token", "outbox.json", "scan.json", "worklets-health.json", "platform_config.json"}
+	// device_token comes twice: before device_key (the device enrolls
+	// again with its key), and after it, when the platform still has the
+	// old key bound: enrolling is refused (409) until an admin resets the
+	// device (the identity rules), which the step does.
+	files := []string{"device_uuid", "device_token", "device_key", "device_token", "outbox.json", "scan.json", "worklets-health.json", "platform_config.json"}
 	var kept, corrupt, answered []string
+	newKey := false
+	resets := 0
 	for _, name := range files {
 		garbage := []byte("\x00\xffdamaged " + name + " {\"")
 		a.kill9()
@@ -40,8 +46,18 @@ func (f *faults) damagedState(t *testing.T) {
 		}
 		logFrom := len(fLog(a))
 		a.start()
+		if name == "device_key" {
+			newKey = true
+		}
+		if name == "device_token" && newKey {
+			waitFor(t, 20*time.Second, "the 409 for the new key", func() bool {
+				return strings.Contains(fLog(a)[logFrom:], "enrollment refused (409)")
+			})
+			p.cli("devices", "reset", dev)
+			resets++
+		}
 		id := mustQueue(t, p, "", dev, "execCmd", "GetOS")
-		cs := waitAnswered(t, p, "", dev, []int64{id}, 30*time.Second, func() string { return fLog(a)[logFrom:] + a.out.String() })
+		cs := waitAnswered(t, p, "", dev, []int64{id}, 30*time.Second, func() string { l := fLog(a)[logFrom:]; return l[:min(len(l), 6000)] + a.out.String() })
 		if cs[id].Status == "ok" && a.running() {
 			answered = append(answered, name)
 		} else {
@@ -70,8 +86,8 @@ func (f *faults) damagedState(t *testing.T) {
 		}
 		os.Remove(filepath.Join(state, name+".corrupt"))
 	}
-	f.tb.add("damaged state files", fmt.Sprintf("%d files, one at a time", len(files)), fmt.Sprint(len(files)), fmt.Sprint(len(answered)), fmt.Sprint(len(files)-len(answered)), "0",
-		fmt.Sprintf("UUID kept after %d of %d; *.corrupt kept for %d of %d (%s)", len(kept), len(files), len(corrupt), len(files), strings.Join(files, ", ")))
+	f.tb.add("damaged state files", "7 files, one at a time (device_token twice)", fmt.Sprint(len(files)), fmt.Sprint(len(answered)), fmt.Sprint(len(files)-len(answered)), "0",
+		fmt.Sprintf("UUID kept after %d of %d; *.corrupt kept for %d of %d (%s); a damaged token after a new device key: 409 until `amplatform devices reset` (%d reset)", len(kept), len(files), len(corrupt), len(files), strings.Join(files, ", "), resets))
 }
 
 func countDevices(t *testing.T, p *platform) int {

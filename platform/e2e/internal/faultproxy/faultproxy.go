@@ -1,9 +1,12 @@
 // Package faultproxy is a loopback TCP proxy for fault-injection tests: it
 // forwards connections to one of its backends and, at random with the
-// probabilities it is given, delays their bytes, cuts them (a clean close
-// after some bytes), resets them (RST after some bytes) or garbles the start
-// of one direction (the request or status line, so that what arrives is
-// not HTTP; bytes further in are never changed, as TLS would catch that).
+// probabilities it is given for each chunk it forwards (on loopback, one
+// read is about one HTTP message, so kept-alive connections meet faults
+// too), delays the chunk, cuts the connection (a clean close after part of
+// the chunk), resets it (RST after part of the chunk) or garbles the start
+// of a message (the first 4 bytes of a request or status line, so that
+// what arrives is not HTTP; bytes further in are never changed, as TLS
+// would catch that).
 // It can also hold every answer (for a test to kill the backend while an
 // answer is on its way) and counts what it did.
 package faultproxy
@@ -19,23 +22,21 @@ import (
 	"time"
 )
 
-// Faults are per-connection probabilities (0..1) and bounds. At most one
-// of Cut, Reset and Garble happens to a connection; Delay adds to any.
+// Faults are per-chunk probabilities (0..1). At most one of Cut, Reset and
+// Garble happens to a chunk; Delay adds to any.
 type Faults struct {
-	// Delay is the probability that a connection's chunks are each held
-	// for a random time up to MaxDelay before being forwarded.
+	// Delay is the probability that a chunk is held for a random time up
+	// to MaxDelay before being forwarded.
 	Delay    float64
 	MaxDelay time.Duration
-	// Cut closes both sides after a random number of bytes (below Within)
-	// in one direction.
+	// Cut forwards a random part of the chunk, then closes both sides.
 	Cut float64
-	// Reset resets both sides (RST) after a random number of bytes (below
-	// Within) in one direction.
+	// Reset forwards a random part of the chunk, then resets both sides
+	// (RST).
 	Reset float64
-	// Garble replaces the first 4 bytes of one direction with junk.
+	// Garble replaces the first 4 bytes of a chunk that starts an HTTP
+	// message (a method or "HTTP/") with junk.
 	Garble float64
-	// Within bounds the byte offset of a cut or reset (default 2048).
-	Within int
 }
 
 // Counts is what the proxy did.
@@ -92,9 +93,6 @@ func (p *Proxy) URL() string { return "http://" + p.Addr() }
 
 // SetFaults replaces the fault probabilities (zero Faults: a clean proxy).
 func (p *Proxy) SetFaults(f Faults) {
-	if f.Within <= 0 {
-		f.Within = 2048
-	}
 	p.mu.Lock()
 	p.faults = f
 	p.mu.Unlock()
@@ -164,15 +162,6 @@ func (p *Proxy) serve() {
 	}
 }
 
-// plan is what happens to one connection.
-type plan struct {
-	delay  time.Duration // upper bound per chunk; 0: none
-	kind   int           // 0 none, 1 cut, 2 reset, 3 garble
-	upward bool          // the fault is in the client->backend direction
-	at     int           // byte offset of a cut or reset
-	rnd    *rand.Rand
-}
-
 const (
 	faultNone = iota
 	faultCut
@@ -180,33 +169,49 @@ const (
 	faultGarble
 )
 
-func (p *Proxy) plan() (plan, []string) {
+// route picks the backends to try, in order, and a random source for the
+// connection's chunks.
+func (p *Proxy) route() (*rand.Rand, []string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	f := p.faults
-	pl := plan{rnd: rand.New(rand.NewPCG(p.rnd.Uint64(), p.rnd.Uint64()))}
-	if f.Delay > 0 && p.rnd.Float64() < f.Delay {
-		pl.delay = f.MaxDelay
-	}
-	x := p.rnd.Float64()
-	switch {
-	case x < f.Cut:
-		pl.kind = faultCut
-	case x < f.Cut+f.Reset:
-		pl.kind = faultReset
-	case x < f.Cut+f.Reset+f.Garble:
-		pl.kind = faultGarble
-	}
-	pl.upward = p.rnd.IntN(2) == 0
-	if f.Within > 0 {
-		pl.at = p.rnd.IntN(f.Within)
-	}
+	r := rand.New(rand.NewPCG(p.rnd.Uint64(), p.rnd.Uint64()))
 	order := make([]string, 0, len(p.backends))
 	for i := range p.backends {
 		order = append(order, p.backends[(p.next+i)%len(p.backends)])
 	}
 	p.next++
-	return pl, order
+	return r, order
+}
+
+// decide draws what happens to one chunk.
+func (p *Proxy) decide(r *rand.Rand) (delay time.Duration, kind int) {
+	p.mu.Lock()
+	f := p.faults
+	p.mu.Unlock()
+	if f.Delay > 0 && r.Float64() < f.Delay && f.MaxDelay > 0 {
+		delay = time.Duration(r.Int64N(int64(f.MaxDelay) + 1))
+	}
+	x := r.Float64()
+	switch {
+	case x < f.Cut:
+		kind = faultCut
+	case x < f.Cut+f.Reset:
+		kind = faultReset
+	case x < f.Cut+f.Reset+f.Garble:
+		kind = faultGarble
+	}
+	return delay, kind
+}
+
+var starts = [][]byte{[]byte("HTTP/"), []byte("GET "), []byte("POST "), []byte("PUT "), []byte("DELETE "), []byte("HEAD ")}
+
+func messageStart(b []byte) bool {
+	for _, s := range starts {
+		if len(b) >= len(s) && string(b[:len(s)]) == string(s) {
+			return true
+		}
+	}
+	return false
 }
 
 func (p *Proxy) track(c net.Conn, on bool) {
@@ -220,7 +225,7 @@ func (p *Proxy) track(c net.Conn, on bool) {
 }
 
 func (p *Proxy) handle(client net.Conn) {
-	pl, order := p.plan()
+	rnd, order := p.route()
 	var backend net.Conn
 	for _, addr := range order {
 		b, err := net.DialTimeout("tcp", addr, 2*time.Second)
@@ -238,9 +243,6 @@ func (p *Proxy) handle(client net.Conn) {
 	p.track(backend, true)
 	defer p.track(client, false)
 	defer p.track(backend, false)
-	if pl.delay > 0 {
-		p.delayed.Add(1)
-	}
 	var once sync.Once
 	end := func(rst bool) {
 		once.Do(func() {
@@ -255,18 +257,25 @@ func (p *Proxy) handle(client net.Conn) {
 			backend.Close()
 		})
 	}
+	var rmu sync.Mutex // rnd is shared by both directions
+	draw := func() (time.Duration, int, int) {
+		rmu.Lock()
+		defer rmu.Unlock()
+		d, k := p.decide(rnd)
+		return d, k, rnd.IntN(1 << 30)
+	}
 	done := make(chan struct{}, 2)
 	pipe := func(dst, src net.Conn, up bool) {
 		defer func() { done <- struct{}{} }()
-		fault := pl.kind != faultNone && pl.upward == up
-		n := 0
 		buf := make([]byte, 32<<10)
 		for {
 			k, err := src.Read(buf)
 			if k > 0 {
 				chunk := buf[:k]
-				if pl.delay > 0 {
-					time.Sleep(time.Duration(pl.rnd.Int64N(int64(pl.delay) + 1)))
+				delay, kind, x := draw()
+				if delay > 0 {
+					p.delayed.Add(1)
+					time.Sleep(delay)
 				}
 				if !up {
 					p.mu.Lock()
@@ -277,35 +286,30 @@ func (p *Proxy) handle(client net.Conn) {
 						<-ch
 					}
 				}
-				if fault {
-					switch pl.kind {
-					case faultGarble:
-						if n < 4 {
-							for i := 0; i < len(chunk) && n+i < 4; i++ {
-								chunk[i] = 0xff ^ byte(pl.rnd.IntN(32))
-							}
-							p.garbled.Add(1)
+				switch kind {
+				case faultGarble:
+					if messageStart(chunk) {
+						for i := range 4 {
+							chunk[i] = 0xff ^ byte((x>>(i*5))&31)
 						}
-					case faultCut, faultReset:
-						if n+k > pl.at {
-							if w := pl.at - n; w > 0 {
-								dst.Write(chunk[:w])
-							}
-							if pl.kind == faultCut {
-								p.cut.Add(1)
-							} else {
-								p.reset.Add(1)
-							}
-							end(pl.kind == faultReset)
-							return
-						}
+						p.garbled.Add(1)
 					}
+				case faultCut, faultReset:
+					if w := x % k; w > 0 {
+						dst.Write(chunk[:w])
+					}
+					if kind == faultCut {
+						p.cut.Add(1)
+					} else {
+						p.reset.Add(1)
+					}
+					end(kind == faultReset)
+					return
 				}
 				if _, werr := dst.Write(chunk); werr != nil {
 					end(false)
 					return
 				}
-				n += k
 			}
 			if err != nil {
 				if errors.Is(err, io.EOF) {

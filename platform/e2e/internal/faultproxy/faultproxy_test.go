@@ -63,12 +63,12 @@ func TestEachFault(t *testing.T) {
 		f     Faults
 		check func(Counts, []byte, error) bool
 	}{
-		{"cut", Faults{Cut: 1, Within: 100}, func(c Counts, b []byte, err error) bool { return c.Cut == 1 && len(b) < len(msg) }},
-		{"reset", Faults{Reset: 1, Within: 100}, func(c Counts, b []byte, err error) bool { return c.Reset == 1 && len(b) < len(msg) }},
+		{"cut", Faults{Cut: 1}, func(c Counts, b []byte, err error) bool { return c.Cut == 1 && len(b) < len(msg) }},
+		{"reset", Faults{Reset: 1}, func(c Counts, b []byte, err error) bool { return c.Reset == 1 && len(b) < len(msg) }},
 		{"garble", Faults{Garble: 1}, func(c Counts, b []byte, err error) bool {
 			return c.Garbled >= 1 && len(b) == len(msg) && !bytes.Equal(b[:4], msg[:4]) && bytes.Equal(b[4:], msg[4:])
 		}},
-		{"delay", Faults{Delay: 1, MaxDelay: 5 * time.Millisecond}, func(c Counts, b []byte, err error) bool { return c.Delayed == 1 && bytes.Equal(b, msg) }},
+		{"delay", Faults{Delay: 1, MaxDelay: 5 * time.Millisecond}, func(c Counts, b []byte, err error) bool { return c.Delayed >= 1 && bytes.Equal(b, msg) }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p, err := New(7, echo(t))
