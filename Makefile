@@ -48,3 +48,9 @@ run: build
 
 clean:
 	rm -rf $(BIN) var
+
+# Which toolchain each guest language (Go, C, Rust, AssemblyScript, WAT)
+# would build with here, or the packages to install; fails if one is missing.
+.PHONY: doctor
+doctor:
+	@status=0; for l in go c rust assemblyscript wat; do bash wasm-modules/$$l/build-worklet.sh --check || status=1; done; exit $$status
