@@ -9,7 +9,6 @@ import (
 
 	"github.com/amagent/amagent/agent/config"
 	"github.com/amagent/amagent/agent/logging"
-	"github.com/amagent/amagent/agent/version"
 	"github.com/amagent/amagent/host"
 )
 
@@ -21,7 +20,10 @@ const usage = `usage:
   amagent worklet test DIR [--scan FILE] [--phase evaluate|remediate] [--param k=v]... [--json]
   amagent worklet run DIR [--phase evaluate|remediate] [--param k=v]... [--json]   run it live here
   amagent worklet verify DIR [--key KEY]...    check a bundle's signature
-  amagent version                              print the version
+  amagent enroll --server URL --access-key KEY|--access-key-file F|--access-key - [--config FILE] [--no-start] [--skip-check]
+                                               configure, enroll this device and start the service
+  amagent service install|uninstall|start|stop [--config FILE]   the system service (Windows, macOS; Linux: the package's unit)
+  amagent version [--json]                     print the version (--json: commit, date, Go and wazero versions)
 `
 
 type usageError struct{ msg string }
@@ -48,8 +50,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	case host.CompileChildCommand: // hidden: the engine's compile process
 		return host.CompileChild(ctx, args[1:], os.Stdin, stdout, stderr)
 	case "version", "--version", "-version":
-		fmt.Fprintln(stdout, "amagent", version.Version)
-		return nil
+		return versionCommand(args[1:], stdout, stderr)
+	case "enroll":
+		return enrollCommand(ctx, args[1:], os.Stdin, stdout, stderr)
+	case "service":
+		return serviceCommand(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

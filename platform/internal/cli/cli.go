@@ -81,6 +81,9 @@ type app struct {
 	stdout, stderr io.Writer
 	data, database string
 	keyFile        string
+	// noTokenFile: serve --admin-token-file=false prints a new admin token
+	// once and keeps it nowhere.
+	noTokenFile bool
 }
 
 // flags returns a flag set with the database flags.

@@ -33,10 +33,12 @@ func (a *app) serve(ctx context.Context, args []string) error {
 	maxScan := fs.Int64("max-scan-size", server.DefaultMaxScanBytes, "largest scan upload accepted, in bytes (larger is 413)")
 	maxScans := fs.Int("max-scans", server.DefaultMaxScans, "scan uploads received at once, from all devices (one per device); more are 429 with Retry-After")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
+	tokenFile := fs.Bool("admin-token-file", true, "keep a new admin token in DIR/admin.token too; false prints it once only (the packaged unit: to the journal)")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
 	}
+	a.noTokenFile = !*tokenFile
 	if err := wantArgs(pos, 0, "serve [flags]"); err != nil {
 		return err
 	}
@@ -186,7 +188,7 @@ func (a *app) initSecret(ctx context.Context, st store.Store, setting, file, wha
 		return err // another replica made it first
 	}
 	where := "not stored anywhere else: keep it now"
-	if a.data != "" {
+	if a.data != "" && !(a.noTokenFile && file == fleet.AdminTokenFile) {
 		p := filepath.Join(a.data, file)
 		if err := fleet.WriteSecret(p, tok+"\n"); err != nil {
 			return err
