@@ -33,6 +33,7 @@ const usage = `usage: amplatform <command> [flags]
 
 commands:
   serve     --listen 127.0.0.1:8080 [--tls-cert F --tls-key F] [--access-key KEY]
+            [--console 127.0.0.1:8443] [--history 720h] [--history-scans 200]
             [--checkin-interval 1h] [--command-timeout 10m]
             [--max-scan-size 16777216] [--max-scans 8]
   devices   [--json] | reset UUID           reset releases a device's key binding

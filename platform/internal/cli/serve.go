@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/amagent/amagent/platform/internal/console"
 	"github.com/amagent/amagent/platform/internal/fleet"
 	"github.com/amagent/amagent/platform/internal/server"
 	"github.com/amagent/amagent/platform/internal/store"
@@ -34,6 +35,10 @@ func (a *app) serve(ctx context.Context, args []string) error {
 	maxScans := fs.Int("max-scans", server.DefaultMaxScans, "scan uploads received at once, from all devices (one per device); more are 429 with Retry-After")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 	tokenFile := fs.Bool("admin-token-file", true, "keep a new admin token in DIR/admin.token too; false prints it once only (the packaged unit: to the journal)")
+	consoleAddr := fs.String("console", "", "serve the fleet console on this address, e.g. 127.0.0.1:8443 (TLS with --tls-cert; plain HTTP only on loopback)")
+	consoleTTL := fs.Duration("console-session", console.DefaultSessionTTL, "how long a console sign-in lasts")
+	history := fs.Duration("history", store.DefaultHistoryRetention, "how long scans are kept in history")
+	historyScans := fs.Int("history-scans", store.DefaultHistoryPerDevice, "scans kept in history per device, at most")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -48,6 +53,12 @@ func (a *app) serve(ctx context.Context, args []string) error {
 	useTLS := *certFile != ""
 	if !useTLS && !isLoopback(*listen) {
 		return fmt.Errorf("refusing plain HTTP on %s: it is not a loopback address; give --tls-cert and --tls-key", *listen)
+	}
+	if *consoleAddr != "" && !useTLS && !isLoopback(*consoleAddr) {
+		return fmt.Errorf("refusing a plain HTTP console on %s: it is not a loopback address; give --tls-cert and --tls-key", *consoleAddr)
+	}
+	if *history < time.Hour || *historyScans < 1 || *consoleTTL < time.Minute {
+		return errors.New("--history must be at least 1h, --history-scans at least 1 and --console-session at least 1m")
 	}
 	if *maxScan < 1<<10 || *maxScans < 1 {
 		return errors.New("--max-scan-size must be at least 1024 bytes and --max-scans at least 1")
@@ -122,6 +133,25 @@ func (a *app) serve(ctx context.Context, args []string) error {
 	defer cancel()
 	flushed := make(chan error, 1)
 	go func() { flushed <- srv.Run(runCtx) }()
+	pruned := make(chan error, 1)
+	go func() {
+		pruned <- store.HistoryPruner{Store: st, Retention: *history, PerDevice: *historyScans, Report: func(p store.HistoryPruned, err error) {
+			if err != nil {
+				log.Error("pruning history failed", "err", err)
+			} else if p.Scans+p.SoftwareSets+p.Sessions > 0 {
+				log.Info("history pruned", "scans", p.Scans, "package_lists", p.SoftwareSets, "sessions", p.Sessions)
+			}
+		}}.Run(runCtx)
+	}()
+	var consoleSrv *http.Server
+	if *consoleAddr != "" {
+		if consoleSrv, err = a.startConsole(st, log, *consoleAddr, *consoleTTL, *interval, signing, useTLS, *certFile, *keyFile); err != nil {
+			cancel()
+			<-flushed
+			<-pruned
+			return err
+		}
+	}
 	served := make(chan error, 1)
 	go func() {
 		if useTLS {
@@ -136,16 +166,70 @@ func (a *app) serve(ctx context.Context, args []string) error {
 		log.Info("shutting down")
 		sctx, scancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 		err = hs.Shutdown(sctx)
+		if consoleSrv != nil {
+			err = errors.Join(err, consoleSrv.Shutdown(sctx))
+		}
 		scancel()
 	}
 	cancel()
+	if consoleSrv != nil {
+		consoleSrv.Close()
+	}
 	if ferr := <-flushed; ferr != nil {
 		err = errors.Join(err, ferr)
 	}
+	<-pruned
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil
 	}
 	return err
+}
+
+// startConsole serves the fleet console on its own listener (TLS when the
+// platform has a certificate).
+func (a *app) startConsole(st store.Store, log *slog.Logger, addr string, ttl, interval time.Duration, signing ed25519.PrivateKey,
+	useTLS bool, certFile, keyFile string) (*http.Server, error) {
+	con, err := console.New(console.Config{Store: st, Logger: log.With("process", "console"), CheckinInterval: interval,
+		SigningKey: signing, Secure: useTLS, SessionTTL: ttl})
+	if err != nil {
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("console: %w", err)
+	}
+	hs := &http.Server{
+		Handler:           con.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       2 * time.Minute,
+		WriteTimeout:      2 * time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	scheme := "http"
+	if useTLS {
+		scheme = "https"
+		hs.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12}
+	}
+	where := "the admin token"
+	if a.data != "" {
+		where = "the admin token in " + filepath.Join(a.data, fleet.AdminTokenFile)
+	}
+	log.Info("console listening", "url", scheme+"://"+ln.Addr().String())
+	fmt.Fprintf(a.stdout, "console on %s://%s (sign in with %s)\n", scheme, ln.Addr(), where)
+	go func() {
+		var err error
+		if useTLS {
+			err = hs.ServeTLS(ln, certFile, keyFile)
+		} else {
+			err = hs.Serve(ln)
+		}
+		if err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("console stopped", "err", err)
+		}
+	}()
+	return hs, nil
 }
 
 // isLoopback reports whether a listen address binds only loopback.

@@ -40,6 +40,8 @@ type Reporting interface {
 	// SoftwareNames lists package names containing part, with how many
 	// devices have each, at most limit.
 	SoftwareNames(ctx context.Context, part string, limit int) ([]NameCount, error)
+	// OSNames lists the operating systems of the devices' newest scans.
+	OSNames(ctx context.Context) ([]string, error)
 
 	// ScanHistory lists a device's stored scans, newest first.
 	ScanHistory(ctx context.Context, deviceID int64) ([]HistoryScan, error)
@@ -557,4 +559,21 @@ func (s *sqlStore) DeleteSession(ctx context.Context, idHash string) error {
 		return fmt.Errorf("delete session: %w", err)
 	}
 	return nil
+}
+
+func (s *sqlStore) OSNames(ctx context.Context) ([]string, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT DISTINCT os FROM device_inventory WHERE os <> '' ORDER BY os LIMIT 1000`)
+	if err != nil {
+		return nil, fmt.Errorf("operating systems: %w", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			return nil, fmt.Errorf("operating systems: %w", err)
+		}
+		out = append(out, n)
+	}
+	return out, rows.Err()
 }
