@@ -1,0 +1,7 @@
+/* hardening-passwd-backup-mode: the backup copy /etc/passwd- is mode 0644 or stricter, like the file it copies. ComplianceAsCode: file_permissions_backup_etc_passwd. */
+#include "hardening.h"
+
+int main(void) {
+  static const char *const fix[] = {"chmod", "u-xs,g-wxs,o-wxt", "/etc/passwd-", NULL};
+  hd_file_rule("/etc/passwd-", -1, -1, 07133, fix);
+}
