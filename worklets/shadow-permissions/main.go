@@ -52,7 +52,7 @@ func main() {
 		}
 		amagent.NonCompliant(fmt.Sprintf("%s is a %s, not a file", path, info.Type), nil)
 	}
-	d := Details{Mode: info.Mode, User: info.User, Group: info.Group, UID: info.UID, GID: info.GID}
+	d := Details{Mode: info.Mode, User: info.User, Group: info.Group, UID: info.UID, GID: info.GID, Wrong: []string{}}
 	badMode := info.Perm()&^allowed != 0
 	badOwner := info.UID != 0
 	badGroup := info.GID != 0 && info.Group != "shadow"
