@@ -7,7 +7,7 @@ VERSION   ?= $(shell cat VERSION 2>/dev/null || echo 0.1.0-dev)
 LDFLAGS   := -s -w -X github.com/amagent/amagent/agent/version.Version=$(VERSION)
 GOFLAGS_B := -trimpath -ldflags '$(LDFLAGS)'
 
-.PHONY: all build test bench wasm wasm-check run clean cross vet
+.PHONY: all build test soak bench wasm wasm-check run clean cross vet
 
 all: build
 
@@ -20,13 +20,20 @@ test:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './node_modules/*')); \
 	if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet ./...
-	$(GO) test -count=1 ./...
+	@rm -f $(BIN)/faults-table.txt
+	AMAGENT_FAULTS_TABLE=$(CURDIR)/$(BIN)/faults-table.txt $(GO) test -count=1 ./...
+	@cat $(BIN)/faults-table.txt 2>/dev/null || true
 
 # Cross-builds so that Windows and macOS never silently break.
 cross:
 	GOOS=windows GOARCH=amd64 $(GO) build -o /dev/null ./agent/... ./host/...
 	GOOS=darwin  GOARCH=arm64 $(GO) build -o /dev/null ./agent/... ./host/...
 	GOOS=darwin  GOARCH=amd64 $(GO) build -o /dev/null ./agent/... ./host/...
+
+# The fault-injection suite's long variants and a soak (AMAGENT_SOAK,
+# default 30m) through a faulty network; see scripts/soak.sh.
+soak:
+	./scripts/soak.sh
 
 # Go benchmarks plus the side-by-side comparisons, printed as ratios.
 bench: build
