@@ -33,6 +33,15 @@ var platform = osCollectors{
 	Reboot:   macReboot,
 	OnAWS:    macOnAWS,
 	Boot:     macBoot,
+
+	Identity:       macIdentity,
+	Resources:      macResources,
+	Network:        macNetwork,
+	Storage:        macStorage,
+	Virtualization: macVirtualization,
+	Security:       macSecurity,
+	Services:       macServices,
+	Listening:      macListening,
 }
 
 func macOS(ctx context.Context, env *Env) (scandoc.OS, error) {

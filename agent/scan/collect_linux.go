@@ -36,6 +36,15 @@ var platform = osCollectors{
 	Reboot:   linuxReboot,
 	OnAWS:    linuxOnAWS,
 	Boot:     linuxBoot,
+
+	Identity:       linuxIdentity,
+	Resources:      linuxResources,
+	Network:        linuxNetwork,
+	Storage:        linuxStorage,
+	Virtualization: linuxVirtualization,
+	Security:       linuxSecurity,
+	Services:       linuxServices,
+	Listening:      linuxListening,
 }
 
 // Paths read on Linux, relative to the root of Env.FS.
@@ -166,20 +175,19 @@ func linuxHardware(ctx context.Context, env *Env) (scandoc.Hardware, error) {
 	}
 	var errs []error
 	hypervisorFlag := false
-	if b, err := fs.ReadFile(env.FS, pathCPUInfo); err != nil {
-		errs = append(errs, fmt.Errorf("reading /%s: %w", pathCPUInfo, err))
-	} else if c, err := linux.ParseCPUInfo(b); err != nil {
+	if c, err := cpuInfo(env); err != nil {
 		errs = append(errs, err)
 	} else {
-		h.CPU = scandoc.CPU{Model: c.Model, Cores: c.Cores, Threads: c.Threads, MHz: c.MHz}
+		h.CPU = scandoc.CPU{Vendor: c.Vendor, Model: c.Model, Sockets: c.Sockets, Cores: c.Cores, Threads: c.Threads, MHz: c.MHz}
+		if h.CPU.Sockets == 0 {
+			h.CPU.Sockets = cpuSockets(env.FS)
+		}
 		hypervisorFlag = c.Hypervisor
 	}
-	if b, err := fs.ReadFile(env.FS, pathMemInfo); err != nil {
-		errs = append(errs, fmt.Errorf("reading /%s: %w", pathMemInfo, err))
-	} else if n, err := linux.ParseMemTotal(b); err != nil {
+	if mi, err := memInfo(env); err != nil {
 		errs = append(errs, err)
 	} else {
-		h.MemoryBytes = n
+		h.MemoryBytes = mi.Total
 	}
 	disks, err := linuxDisks(ctx, env)
 	if err != nil {
@@ -187,6 +195,13 @@ func linuxHardware(ctx context.Context, env *Env) (scandoc.Hardware, error) {
 	}
 	h.Disks = disks
 	h.Virtual = virtualization(env.FS, h, hypervisorFlag)
+	if h.Virtual == "unknown" {
+		// Without DMI (Firecracker, Xen PV): GetVirtualization's
+		// clock-source and /sys/hypervisor evidence may name it.
+		if v := detectVirt(env); v.Hypervisor != "" {
+			h.Virtual = v.Hypervisor
+		}
+	}
 	return h, errors.Join(errs...)
 }
 

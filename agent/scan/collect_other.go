@@ -39,6 +39,30 @@ var platform = osCollectors{
 	Boot: func(ctx context.Context, env *Env) (scandoc.Boot, error) {
 		return scandoc.Boot{}, errUnsupportedOS("boot identity")
 	},
+	Identity: func(ctx context.Context, env *Env) (scandoc.Timezone, string, error) {
+		return scandoc.Timezone{}, "", errUnsupportedOS("GetOS (time zone, machine id)")
+	},
+	Resources: func(ctx context.Context, env *Env) (scandoc.Memory, scandoc.Load, error) {
+		return scandoc.Memory{}, scandoc.Load{}, errUnsupportedOS("GetResources")
+	},
+	Network: func(ctx context.Context, env *Env) (scandoc.Network, error) {
+		return scandoc.Network{}, errUnsupportedOS("GetNetwork")
+	},
+	Storage: func(ctx context.Context, env *Env) (scandoc.Storage, error) {
+		return scandoc.Storage{}, errUnsupportedOS("GetStorage")
+	},
+	Virtualization: func(ctx context.Context, env *Env) (scandoc.Virtualization, error) {
+		return scandoc.Virtualization{}, errUnsupportedOS("GetVirtualization")
+	},
+	Security: func(ctx context.Context, env *Env) (scandoc.Security, error) {
+		return scandoc.Security{}, errUnsupportedOS("GetSecurity")
+	},
+	Services: func(ctx context.Context, env *Env) (scandoc.Services, error) {
+		return scandoc.Services{}, errUnsupportedOS("GetServices")
+	},
+	Listening: func(ctx context.Context, env *Env) ([]scandoc.Listener, error) {
+		return nil, errUnsupportedOS("GetListeningPorts")
+	},
 }
 
 func errUnsupportedOS(what string) error {

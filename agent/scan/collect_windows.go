@@ -39,6 +39,15 @@ var platform = osCollectors{
 	Reboot:   winReboot,
 	OnAWS:    winOnAWS,
 	Boot:     winBoot,
+
+	Identity:       winIdentity,
+	Resources:      winResources,
+	Network:        winNetwork,
+	Storage:        winStorage,
+	Virtualization: winVirtualization,
+	Security:       winSecurity,
+	Services:       winServices,
+	Listening:      winListening,
 }
 
 const (

@@ -36,15 +36,78 @@ func Collectors() []Collector {
 		{Name: "GetInstalledSoftware", Run: getInstalledSoftware},
 		{Name: "GetPatches", Run: getPatches},
 		{Name: "GetRebootRequired", Run: getRebootRequired},
+		{Name: "GetResources", Run: getResources},
+		{Name: "GetNetwork", Run: getNetwork},
+		{Name: "GetStorage", Run: getStorage},
+		{Name: "GetVirtualization", Run: getVirtualization},
+		{Name: "GetSecurity", Run: getSecurity},
+		{Name: "GetServices", Run: getServices},
+		{Name: "GetListeningPorts", Run: getListeningPorts},
 	}
 }
 
-// OSPart is the output of GetOS.
+// OSPart is the output of GetOS: the OS, its time zone and the machine's
+// identity (machine-id on Linux, MachineGuid on Windows, the platform
+// UUID on macOS).
 type OSPart struct {
-	OS scandoc.OS `json:"os"`
+	OS        scandoc.OS       `json:"os"`
+	Timezone  scandoc.Timezone `json:"timezone"`
+	MachineID string           `json:"machine_id"`
 }
 
-func (p OSPart) apply(d *scandoc.Document) { d.OS = p.OS }
+func (p OSPart) apply(d *scandoc.Document) {
+	d.OS, d.Timezone, d.MachineID = p.OS, p.Timezone, p.MachineID
+}
+
+// ResourcesPart is the output of GetResources: memory and load.
+type ResourcesPart struct {
+	Memory scandoc.Memory `json:"memory"`
+	Load   scandoc.Load   `json:"load"`
+}
+
+func (p ResourcesPart) apply(d *scandoc.Document) { d.Memory, d.Load = p.Memory, p.Load }
+
+// NetworkPart is the output of GetNetwork.
+type NetworkPart struct {
+	Network scandoc.Network `json:"network"`
+}
+
+func (p NetworkPart) apply(d *scandoc.Document) { d.Network = p.Network }
+
+// StoragePart is the output of GetStorage.
+type StoragePart struct {
+	Storage scandoc.Storage `json:"storage"`
+}
+
+func (p StoragePart) apply(d *scandoc.Document) { d.Storage = p.Storage }
+
+// VirtualizationPart is the output of GetVirtualization.
+type VirtualizationPart struct {
+	Virtualization scandoc.Virtualization `json:"virtualization"`
+}
+
+func (p VirtualizationPart) apply(d *scandoc.Document) { d.Virtualization = p.Virtualization }
+
+// SecurityPart is the output of GetSecurity.
+type SecurityPart struct {
+	Security scandoc.Security `json:"security"`
+}
+
+func (p SecurityPart) apply(d *scandoc.Document) { d.Security = p.Security }
+
+// ServicesPart is the output of GetServices.
+type ServicesPart struct {
+	Services scandoc.Services `json:"services"`
+}
+
+func (p ServicesPart) apply(d *scandoc.Document) { d.Services = p.Services }
+
+// ListeningPart is the output of GetListeningPorts.
+type ListeningPart struct {
+	Listening []scandoc.Listener `json:"listening"`
+}
+
+func (p ListeningPart) apply(d *scandoc.Document) { d.Listening = p.Listening }
 
 // HostnamePart is the output of GetHostname.
 type HostnamePart struct {
@@ -101,7 +164,93 @@ func (p RebootPart) apply(d *scandoc.Document) {
 
 func getOS(ctx context.Context, env *Env) (Part, error) {
 	o, err := platform.OS(ctx, env)
-	return OSPart{OS: o}, err
+	tz, id, err2 := platform.Identity(ctx, env)
+	return OSPart{OS: o, Timezone: tz, MachineID: id}, errors.Join(err, err2)
+}
+
+func getResources(ctx context.Context, env *Env) (Part, error) {
+	m, l, err := platform.Resources(ctx, env)
+	return ResourcesPart{Memory: m, Load: l}, err
+}
+
+func getNetwork(ctx context.Context, env *Env) (Part, error) {
+	n, err := platform.Network(ctx, env)
+	return NetworkPart{Network: normNetwork(n)}, err
+}
+
+func getStorage(ctx context.Context, env *Env) (Part, error) {
+	s, err := platform.Storage(ctx, env)
+	if s.Mounts == nil {
+		s.Mounts = []scandoc.Mount{}
+	}
+	if s.BlockDevices == nil {
+		s.BlockDevices = []scandoc.BlockDevice{}
+	}
+	for i := range s.BlockDevices {
+		if s.BlockDevices[i].Partitions == nil {
+			s.BlockDevices[i].Partitions = []scandoc.Partition{}
+		}
+	}
+	for i := range s.Mounts {
+		if s.Mounts[i].Options == nil {
+			s.Mounts[i].Options = []string{}
+		}
+	}
+	return StoragePart{Storage: s}, err
+}
+
+func getVirtualization(ctx context.Context, env *Env) (Part, error) {
+	v, err := platform.Virtualization(ctx, env)
+	if v.Evidence == nil {
+		v.Evidence = []string{}
+	}
+	return VirtualizationPart{Virtualization: v}, err
+}
+
+func getSecurity(ctx context.Context, env *Env) (Part, error) {
+	s, err := platform.Security(ctx, env)
+	return SecurityPart{Security: s}, err
+}
+
+func getServices(ctx context.Context, env *Env) (Part, error) {
+	s, err := platform.Services(ctx, env)
+	if s.Units == nil {
+		s.Units = []scandoc.Service{}
+	}
+	return ServicesPart{Services: s}, err
+}
+
+func getListeningPorts(ctx context.Context, env *Env) (Part, error) {
+	l, err := platform.Listening(ctx, env)
+	if l == nil {
+		l = []scandoc.Listener{}
+	}
+	return ListeningPart{Listening: l}, err
+}
+
+// normNetwork makes the network part's lists [] rather than null.
+func normNetwork(n scandoc.Network) scandoc.Network {
+	if n.Interfaces == nil {
+		n.Interfaces = []scandoc.Interface{}
+	}
+	for i := range n.Interfaces {
+		if n.Interfaces[i].IPv4 == nil {
+			n.Interfaces[i].IPv4 = []scandoc.Address{}
+		}
+		if n.Interfaces[i].IPv6 == nil {
+			n.Interfaces[i].IPv6 = []scandoc.Address{}
+		}
+	}
+	if n.Routes == nil {
+		n.Routes = []scandoc.Route{}
+	}
+	if n.DNS.Servers == nil {
+		n.DNS.Servers = []string{}
+	}
+	if n.DNS.Search == nil {
+		n.DNS.Search = []string{}
+	}
+	return n
 }
 
 func getHostname(ctx context.Context, env *Env) (Part, error) {

@@ -110,4 +110,14 @@ type osCollectors struct {
 	// registry) whether this is an EC2 instance, and says why.
 	OnAWS func(ctx context.Context, env *Env) (bool, string)
 	Boot  func(ctx context.Context, env *Env) (scandoc.Boot, error)
+
+	// Issue 15's collectors.
+	Identity       func(ctx context.Context, env *Env) (tz scandoc.Timezone, machineID string, err error)
+	Resources      func(ctx context.Context, env *Env) (scandoc.Memory, scandoc.Load, error)
+	Network        func(ctx context.Context, env *Env) (scandoc.Network, error)
+	Storage        func(ctx context.Context, env *Env) (scandoc.Storage, error)
+	Virtualization func(ctx context.Context, env *Env) (scandoc.Virtualization, error)
+	Security       func(ctx context.Context, env *Env) (scandoc.Security, error)
+	Services       func(ctx context.Context, env *Env) (scandoc.Services, error)
+	Listening      func(ctx context.Context, env *Env) ([]scandoc.Listener, error)
 }

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io/fs"
 	"net/http"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"slices"
@@ -19,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/amagent/amagent/agent/scan/internal/linux"
 	"github.com/amagent/amagent/agent/scandoc"
 	"github.com/amagent/amagent/agent/sysexec"
 )
@@ -57,6 +59,27 @@ type recordedFS struct {
 	fs.FS
 	mtime time.Time
 	usage map[string]diskUsage
+	addrs []linux.IfAddr // netlink.json: the IPv4 addresses, which no file holds
+}
+
+func (r recordedFS) ReadLink(name string) (string, error) { return fs.ReadLink(r.FS, name) }
+func (r recordedFS) Lstat(name string) (fs.FileInfo, error) {
+	fi, err := fs.Lstat(r.FS, name)
+	if err != nil {
+		return nil, err
+	}
+	return fixedTimeInfo{fi, r.mtime}, nil
+}
+
+func (r recordedFS) InterfaceAddrs(ctx context.Context) ([]linux.IfAddr, error) { return r.addrs, nil }
+
+// netlinkAddr is one entry of netlink.json (recorded from `ip -j -4 addr`).
+type netlinkAddr struct {
+	Index     int    `json:"index"`
+	Interface string `json:"interface"`
+	Address   string `json:"address"`
+	PrefixLen int    `json:"prefix_len"`
+	Scope     string `json:"scope"`
 }
 
 func (r recordedFS) Open(name string) (fs.File, error) {
@@ -147,9 +170,25 @@ func loadMachine(t testing.TB, dir string) (*Env, machine, *recordingRunner) {
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		t.Fatal(err)
 	}
+	var addrs []linux.IfAddr
+	if b, err := os.ReadFile(filepath.Join(dir, "netlink.json")); err == nil {
+		var nl []netlinkAddr
+		if err := json.Unmarshal(b, &nl); err != nil {
+			t.Fatalf("%s/netlink.json: %v", dir, err)
+		}
+		for _, a := range nl {
+			ip, err := netip.ParseAddr(a.Address)
+			if err != nil {
+				t.Fatalf("%s/netlink.json: %v", dir, err)
+			}
+			addrs = append(addrs, linux.IfAddr{Index: a.Index, Interface: a.Interface, Addr: ip, PrefixLen: a.PrefixLen, Scope: a.Scope})
+		}
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		t.Fatal(err)
+	}
 	runner := &recordingRunner{t: t, recs: recs}
 	env := &Env{
-		FS:          recordedFS{FS: os.DirFS(filepath.Join(dir, "root")), mtime: m.Now, usage: m.DiskUsage},
+		FS:          recordedFS{FS: os.DirFS(filepath.Join(dir, "root")), mtime: m.Now, usage: m.DiskUsage, addrs: addrs},
 		Exec:        runner.Run,
 		Now:         func() time.Time { return m.Now },
 		Hostname:    func() (string, error) { return m.Hostname, nil },

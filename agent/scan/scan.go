@@ -69,6 +69,14 @@ type diskUsageFS interface {
 // builds.
 type liveFS struct{ fs.FS }
 
+// The live file system forwards what os.DirFS implements beyond Open, so
+// that fs.Stat, fs.ReadDir and fs.ReadLink take the direct path (and
+// symbolic links, /proc/<pid>/fd for one, can be read at all).
+func (l liveFS) Stat(name string) (fs.FileInfo, error)      { return fs.Stat(l.FS, name) }
+func (l liveFS) ReadDir(name string) ([]fs.DirEntry, error) { return fs.ReadDir(l.FS, name) }
+func (l liveFS) ReadLink(name string) (string, error)       { return fs.ReadLink(l.FS, name) }
+func (l liveFS) Lstat(name string) (fs.FileInfo, error)     { return fs.Lstat(l.FS, name) }
+
 // isLive reports whether env reads the machine the agent runs on (as
 // opposed to a recorded one), for the few facts that are not in any file.
 func isLive(env *Env) bool {
@@ -142,6 +150,11 @@ func (s *Scanner) Collect(ctx context.Context) *scandoc.Document {
 		Timings:        map[string]int64{},
 	}
 	doc.LastUser.Current = []scandoc.Session{}
+	doc.Network = normNetwork(doc.Network)
+	doc.Storage = scandoc.Storage{Mounts: []scandoc.Mount{}, BlockDevices: []scandoc.BlockDevice{}}
+	doc.Virtualization.Evidence = []string{}
+	doc.Services.Units = []scandoc.Service{}
+	doc.Listening = []scandoc.Listener{}
 	doc.Hardware.Disks = []scandoc.Disk{}
 	doc.Reboot.Reasons = []string{}
 	table, err := command.NewTable(s.handler(doc, s.env().forScan()))

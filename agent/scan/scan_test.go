@@ -17,7 +17,8 @@ import (
 )
 
 func TestCollectorTable(t *testing.T) {
-	want := []string{"GetOS", "GetHostname", "GetAWSID", "GetSystemDetail", "GetInstalledSoftware", "GetPatches", "GetRebootRequired"}
+	want := []string{"GetOS", "GetHostname", "GetAWSID", "GetSystemDetail", "GetInstalledSoftware", "GetPatches", "GetRebootRequired",
+		"GetResources", "GetNetwork", "GetStorage", "GetVirtualization", "GetSecurity", "GetServices", "GetListeningPorts"}
 	var got []string
 	seen := map[string]bool{}
 	for _, c := range Collectors() {

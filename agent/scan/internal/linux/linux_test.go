@@ -282,14 +282,14 @@ func TestUtmp(t *testing.T) {
 }
 
 func TestProcFiles(t *testing.T) {
-	cpu := "processor\t: 0\nmodel name\t: Xeon\ncpu MHz\t\t: 2300.000\nphysical id\t: 0\ncore id\t\t: 0\nflags\t\t: fpu hypervisor\n\n" +
+	cpu := "processor\t: 0\nvendor_id\t: GenuineIntel\nmodel name\t: Xeon\ncpu MHz\t\t: 2300.000\nphysical id\t: 0\ncore id\t\t: 0\nflags\t\t: fpu hypervisor\n\n" +
 		"processor\t: 1\nmodel name\t: Xeon\nphysical id\t: 0\ncore id\t\t: 0\n\n" +
 		"processor\t: 2\nmodel name\t: Xeon\nphysical id\t: 0\ncore id\t\t: 1\n\n"
 	c, err := ParseCPUInfo([]byte(cpu))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c != (CPUInfo{Model: "Xeon", Cores: 2, Threads: 3, MHz: 2300, Hypervisor: true}) {
+	if c != (CPUInfo{Vendor: "GenuineIntel", Model: "Xeon", Sockets: 1, Cores: 2, Threads: 3, MHz: 2300, Hypervisor: true}) {
 		t.Errorf("cpuinfo: %+v", c)
 	}
 	arm := "processor\t: 0\nBogoMIPS\t: 50.00\n\nprocessor\t: 1\nBogoMIPS\t: 50.00\n\nHardware\t: BCM2835\n"

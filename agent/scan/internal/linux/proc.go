@@ -11,7 +11,11 @@ import (
 
 // CPUInfo is what /proc/cpuinfo says about the processors.
 type CPUInfo struct {
-	Model   string
+	Vendor string // vendor_id (x86), or the implementer's name (arm)
+	Model  string
+	// Sockets counts distinct "physical id" values; 0 when the file does
+	// not say (arm64: read /sys/devices/system/cpu/*/topology instead).
+	Sockets int
 	Cores   int // physical cores
 	Threads int // logical processors
 	MHz     float64
@@ -28,6 +32,7 @@ func ParseCPUInfo(b []byte) (CPUInfo, error) {
 	var c CPUInfo
 	type core struct{ phys, id string }
 	cores := map[core]bool{}
+	sockets := map[string]bool{}
 	var phys, id string
 	haveTopo := false
 	sc := bufio.NewScanner(bytes.NewReader(b))
@@ -71,8 +76,17 @@ func ParseCPUInfo(b []byte) (CPUInfo, error) {
 					}
 				}
 			}
+		case "vendor_id":
+			if c.Vendor == "" {
+				c.Vendor = v
+			}
+		case "CPU implementer":
+			if c.Vendor == "" {
+				c.Vendor = armImplementer(v)
+			}
 		case "physical id":
 			phys = v
+			sockets[v] = true
 		case "core id":
 			id = v
 		}
@@ -85,10 +99,37 @@ func ParseCPUInfo(b []byte) (CPUInfo, error) {
 		return c, fmt.Errorf("cpuinfo: no \"processor\" entries")
 	}
 	c.Cores = c.Threads
+	c.Sockets = len(sockets)
 	if haveTopo {
 		c.Cores = len(cores)
 	}
 	return c, nil
+}
+
+// armImplementer names the "CPU implementer" codes of arm cpuinfo (the
+// MIDR implementer byte) that servers and laptops carry.
+func armImplementer(v string) string {
+	switch strings.ToLower(v) {
+	case "0x41":
+		return "ARM"
+	case "0x42":
+		return "Broadcom"
+	case "0x43":
+		return "Cavium"
+	case "0x48":
+		return "HiSilicon"
+	case "0x4e":
+		return "NVIDIA"
+	case "0x50":
+		return "APM"
+	case "0x51":
+		return "Qualcomm"
+	case "0x61":
+		return "Apple"
+	case "0xc0":
+		return "Ampere"
+	}
+	return v
 }
 
 // ParseMemTotal returns MemTotal from /proc/meminfo, in bytes.
