@@ -24,6 +24,47 @@ var allowed = map[string]string{
 	"golang.org/x/sys":                 "uname, Windows registry",
 	"github.com/pierrec/lz4/v4":        "reading apt's package lists, which Debian images keep lz4-compressed (pending updates in Go)",
 	"github.com/ulikunitz/xz":          "reading apt's package lists kept xz-compressed",
+	// Tests only (TestTestOnlyDependencies): no binary links it.
+	"github.com/chromedp/chromedp": "drives a headless chromium in the fleet console's browser test",
+}
+
+// testOnly are dependencies no non-test file may import: they stay out of
+// every binary, the agent's above all.
+var testOnly = []string{"github.com/chromedp/"}
+
+func TestTestOnlyDependencies(t *testing.T) {
+	root := moduleRoot(t)
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			n := d.Name()
+			if p != root && (n == "testdata" || n == "node_modules" || n == "vendor" || n == "var" || n == "bin" || strings.HasPrefix(n, ".")) {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !strings.HasSuffix(p, ".go") || strings.HasSuffix(p, "_test.go") {
+			return nil
+		}
+		f, err := parser.ParseFile(token.NewFileSet(), p, nil, parser.ImportsOnly)
+		if err != nil {
+			return err
+		}
+		for _, im := range f.Imports {
+			for _, prefix := range testOnly {
+				if strings.HasPrefix(strings.Trim(im.Path.Value, `"`), prefix) {
+					rel, _ := filepath.Rel(root, p)
+					t.Errorf("%s imports %s, which only tests may use", rel, im.Path.Value)
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 }
 
 func moduleRoot(t *testing.T) string {

@@ -33,6 +33,9 @@ type Chart struct {
 	Rects         []Rect
 	Labels        []Label
 	Lines         []Rect // thin grid lines (W or H zero-ish)
+	// Stretch lets the chart fill the width whatever its aspect (a bar
+	// with no text); charts with text keep theirs.
+	Stretch bool
 }
 
 var outcomeOrder = []struct {
@@ -48,7 +51,7 @@ var outcomeOrder = []struct {
 
 // outcomeBar is one horizontal bar split by outcome.
 func outcomeBar(o store.Outcomes) Chart {
-	ch := Chart{Width: 1000, Height: 28}
+	ch := Chart{Width: 1000, Height: 28, Stretch: true}
 	total := o.Total()
 	ch.Desc = fmt.Sprintf("%d outcomes: %d compliant, %d non-compliant, %d error, %d quarantined, %d not applicable",
 		total, o.Compliant, o.NonCompliant, o.Error, o.Quarantined, o.NotApplicable)
@@ -72,7 +75,7 @@ func outcomeBar(o store.Outcomes) Chart {
 // trendChart draws one stacked column per UTC day of the last days days:
 // the share of each outcome among the scans received that day.
 func trendChart(days []store.TrendDay, now time.Time, n int) Chart {
-	const colW, plotH, top = 24.0, 150.0, 8.0
+	const colW, plotH, top = 32.0, 150.0, 8.0
 	ch := Chart{Width: colW*float64(n) + 40, Height: top + plotH + 24}
 	byDay := map[int64]store.TrendDay{}
 	for _, d := range days {

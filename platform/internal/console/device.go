@@ -132,7 +132,7 @@ func (c *Console) devicePage(w http.ResponseWriter, r *http.Request, p *page) {
 			}
 			d.Patches.Rows = append(d.Patches.Rows, []Cell{text(x.ID), text(x.Title), {Text: inst, Sort: sortKey}, text(x.Source)})
 		}
-		d.Patches.sortPage(base, q, "installed", true, perPageSmall)
+		d.Patches.sortPage(base, q, "installed", true, 10)
 
 		d.Updates = &Table{ID: "u", Caption: fmt.Sprintf("Pending updates (%d)", len(d.Doc.PendingUpdates)), Empty: "No pending updates.",
 			Columns: []Column{{Key: "name", Label: "Package"}, {Key: "current", Label: "Installed"}, {Key: "version", Label: "Available"},
