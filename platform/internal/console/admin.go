@@ -67,7 +67,8 @@ func (c *Console) workletsPage(w http.ResponseWriter, r *http.Request, p *page) 
 }
 
 type workletData struct {
-	Name     string
+	Name        string
+	Quarantined int
 	Status   string
 	Statuses []string
 	Bar      Chart
@@ -130,7 +131,8 @@ func (c *Console) workletPage(w http.ResponseWriter, r *http.Request, p *page) {
 	var o store.Outcomes
 	t := &Table{ID: "f", Caption: "Devices and their newest result", Empty: "No device matches.",
 		Columns: []Column{{Key: "hostname", Label: "Hostname"}, {Key: "group", Label: "Group"}, {Key: "version", Label: "Version"},
-			{Key: "status", Label: "Status"}, {Key: "message", Label: "Message or error"}, {Key: "scanned", Label: "Scanned"}}}
+			{Key: "status", Label: "Status"}, {Key: "message", Label: "Message or error"}, {Key: "scanned", Label: "Scanned"},
+			{Key: "action", Label: "", NoSort: true}}}
 	for _, x := range devs {
 		switch x.Status {
 		case store.OutcomeCompliant:
@@ -147,13 +149,18 @@ func (c *Console) workletPage(w http.ResponseWriter, r *http.Request, p *page) {
 		if status == "failing" && (x.Status == store.OutcomeCompliant || x.Status == store.OutcomeNotApplicable) {
 			continue
 		}
+		act := Cell{}
+		if x.Status == store.OutcomeQuarantined {
+			act.Form = &CellForm{Action: "/worklets/" + url.PathEscape(name) + "/release", Label: "Release", Fields: map[string]string{"device": x.UUID}}
+		}
 		t.Rows = append(t.Rows, []Cell{{Text: x.Hostname, Href: "/devices/" + url.PathEscape(x.UUID)}, text(x.Group), {Text: x.Version, Sort: versionKey(x.Version)},
 			{Text: x.Status, Class: outcomeClass(x.Status)}, text(strings.TrimSpace(x.Message + " " + x.Error)),
-			{Text: when(x.ScannedAt, p.Now), Sort: x.ScannedAt.UnixMilli()}})
+			{Text: when(x.ScannedAt, p.Now), Sort: x.ScannedAt.UnixMilli()}, act})
 	}
 	if status == "" {
 		d.Bar = outcomeBar(o)
 	}
+	d.Quarantined = o.Quarantined
 	t.sortPage("/worklets/"+url.PathEscape(name), r.URL.Query(), "status", false, perPage)
 	d.Table = t
 	p.Title, p.Nav, p.Data = name, "worklets", d
@@ -353,4 +360,31 @@ func (c *Console) moveDeviceByName(w http.ResponseWriter, r *http.Request, p *pa
 		return
 	}
 	redirect(w, r, "/groups", "moved")
+}
+
+// release lifts a worklet's quarantine on one device (device set) or on
+// every device, as `amplatform worklet release` does.
+func (c *Console) release(w http.ResponseWriter, r *http.Request, p *page) {
+	name := r.PathValue("name")
+	var devID int64
+	devUUID := ""
+	if ref := r.PostFormValue("device"); ref != "" {
+		d, err := c.st.FindDevice(r.Context(), ref)
+		if err != nil {
+			c.dbError(w, r, p, err)
+			return
+		}
+		devID, devUUID = d.ID, d.UUID
+	}
+	n, err := c.st.ReleaseWorklet(r.Context(), name, devID)
+	if err != nil {
+		c.dbError(w, r, p, err)
+		return
+	}
+	c.log.Info("console: worklet quarantine released", "worklet", name, "device_uuid", devUUID, "release", n)
+	back := "/worklets/" + url.PathEscape(name)
+	if devUUID != "" && r.PostFormValue("back") == "device" {
+		back = "/devices/" + url.PathEscape(devUUID)
+	}
+	redirect(w, r, back, "released")
 }

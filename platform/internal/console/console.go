@@ -138,6 +138,7 @@ func (c *Console) Handler() http.Handler {
 	mux.Handle("GET /worklets", in(c.workletsPage))
 	mux.Handle("POST /worklets", in(c.uploadWorklet))
 	mux.Handle("GET /worklets/{name}", in(c.workletPage))
+	mux.Handle("POST /worklets/{name}/release", in(c.release))
 	mux.Handle("GET /groups", in(c.groupsPage))
 	mux.Handle("POST /groups", in(c.addGroup))
 	mux.Handle("POST /groups/move", in(c.moveDeviceByName))
@@ -243,6 +244,7 @@ var flashes = map[string]string{
 	"interval":   "Scan interval set.",
 	"assigned":   "Worklet assigned.",
 	"unassigned": "Worklet unassigned.",
+	"released":   "Quarantine released: the agents run the worklet again from their next check-in.",
 }
 
 // errorPage answers with a page naming what was wrong.

@@ -549,6 +549,26 @@ func TestActionsChangeTheStore(t *testing.T) {
 		}
 	}
 	expect("/groups/servers/assign", form("worklet", "nope"), http.StatusNotFound)
+
+	// Quarantine release, on one device (from its page) and everywhere.
+	evil := e.devs[hostileHost]
+	if _, body := e.get("/devices/" + evil.UUID); !strings.Contains(body, `action="/worklets/quarantined-one/release"`) {
+		t.Fatal("the device page offers no release for its quarantined worklet")
+	}
+	expect("/worklets/quarantined-one/release", form("device", evil.UUID, "back", "device"), http.StatusNotFound) // not stored yet
+	if err := e.st.AddWorklet(ctx, store.Worklet{Name: "quarantined-one", Version: "1.0.0", Kind: "worklet", Manifest: "x", Module: []byte{0}, CreatedAt: t0}); err != nil {
+		t.Fatal(err)
+	}
+	if loc := expect("/worklets/quarantined-one/release", form("device", evil.UUID, "back", "device"), http.StatusSeeOther); loc != "/devices/"+evil.UUID+"?done=released" {
+		t.Fatalf("release went to %q", loc)
+	}
+	if info, err := e.st.CheckinInfo(ctx, evil.UUID, "", t0, time.Minute); err != nil || !strings.Contains(info.Releases, "quarantined-one") {
+		t.Fatalf("device release counters = %q, %v", info.Releases, err)
+	}
+	if _, body := e.get("/worklets/quarantined-one"); !strings.Contains(body, "Release the quarantine on every device") {
+		t.Fatal("the worklet page offers no fleet-wide release")
+	}
+	expect("/worklets/quarantined-one/release", form(), http.StatusSeeOther)
 	expect("/devices/"+web1.UUID+"/retire", form(), http.StatusSeeOther)
 	if rows, _, _ := e.st.ListDevices(ctx, store.DeviceQuery{Search: "web1"}); len(rows) != 0 {
 		t.Fatal("a retired device is listed")

@@ -97,7 +97,7 @@ func (c *Console) devicePage(w http.ResponseWriter, r *http.Request, p *page) {
 				d.Doc = &doc
 				d.Report.Errors = doc.Errors
 			}
-			d.Results = resultsTable(rep.Results)
+			d.Results = resultsTable(rep.Results, row.UUID)
 			d.Results.sortPage(base, q, "", false, perPage)
 		}
 	}
@@ -203,14 +203,20 @@ func (c *Console) devicePage(w http.ResponseWriter, r *http.Request, p *page) {
 	c.render(w, r, http.StatusOK, "device", p)
 }
 
-func resultsTable(results []protocol.WorkletResult) *Table {
+func resultsTable(results []protocol.WorkletResult, devUUID string) *Table {
 	t := &Table{ID: "r", Caption: "Worklet and policy results of the newest scan", Empty: "The newest scan ran no worklet.",
 		Columns: []Column{{Key: "worklet", Label: "Worklet"}, {Key: "version", Label: "Version"}, {Key: "phase", Label: "Phase"},
-			{Key: "status", Label: "Status"}, {Key: "message", Label: "Message"}, {Key: "ms", Label: "ms", Num: true}, {Key: "details", Label: "Details", NoSort: true}}}
+			{Key: "status", Label: "Status"}, {Key: "message", Label: "Message"}, {Key: "ms", Label: "ms", Num: true}, {Key: "details", Label: "Details", NoSort: true},
+			{Key: "action", Label: "", NoSort: true}}}
 	for i, x := range results {
 		msg := x.Message
 		if x.Error != "" {
 			msg = strings.TrimSpace(msg + " " + x.Error)
+		}
+		act := Cell{}
+		if x.Status == "quarantined" {
+			act.Form = &CellForm{Action: "/worklets/" + url.PathEscape(x.Name) + "/release", Label: "Release",
+				Fields: map[string]string{"device": devUUID, "back": "device"}}
 		}
 		details := Cell{}
 		if len(x.Details) > 0 && string(x.Details) != "null" {
@@ -223,7 +229,7 @@ func resultsTable(results []protocol.WorkletResult) *Table {
 		}
 		t.Rows = append(t.Rows, []Cell{
 			{Text: x.Name, Href: "/worklets/" + url.PathEscape(x.Name), Sort: fmt.Sprintf("%s\x00%04d", x.Name, i)}, text(x.Version), text(x.Phase),
-			{Text: x.Status, Class: outcomeClass(x.Status)}, text(msg), {Text: strconv.FormatInt(x.DurationMS, 10), Sort: x.DurationMS, Class: "num"}, details})
+			{Text: x.Status, Class: outcomeClass(x.Status)}, text(msg), {Text: strconv.FormatInt(x.DurationMS, 10), Sort: x.DurationMS, Class: "num"}, details, act})
 	}
 	return t
 }
