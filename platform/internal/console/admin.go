@@ -69,12 +69,12 @@ func (c *Console) workletsPage(w http.ResponseWriter, r *http.Request, p *page) 
 type workletData struct {
 	Name        string
 	Quarantined int
-	Status   string
-	Statuses []string
-	Bar      Chart
-	Versions []store.Worklet
-	Assigned []assignedIn
-	Table    *Table
+	Status      string
+	Statuses    []string
+	Bar         Chart
+	Versions    []store.Worklet
+	Assigned    []assignedIn
+	Table       *Table
 }
 
 type assignedIn struct {
