@@ -14,8 +14,12 @@ import (
 func deadlineSleep(ctx context.Context) sys.Nanosleep {
 	return func(ns int64) {
 		d := time.Duration(ns)
-		if dl, ok := ctx.Deadline(); ok {
-			d = min(d, time.Until(dl))
+		if dl, ok := ctx.Deadline(); ok && time.Until(dl) <= d {
+			// The sleep would reach the deadline: it ends when the run
+			// does, so that the run is already over (a timeout) when
+			// the guest wakes, whatever it does next.
+			<-ctx.Done()
+			return
 		}
 		if d <= 0 || ctx.Err() != nil {
 			return
