@@ -172,7 +172,7 @@ func DetectVirt(in VirtInput) Virt {
 	if v.Container == "" && v.Sandbox == "gvisor" {
 		v.Container = "gvisor"
 	}
-	if v.Container == "wsl" && v.Hypervisor == "" {
+	if v.Container == "wsl" && (v.Hypervisor == "" || v.Hypervisor == "unknown") {
 		v.Hypervisor = "hyperv"
 	}
 	if v.Evidence == nil {
