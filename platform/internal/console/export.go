@@ -12,7 +12,6 @@ import (
 
 	"github.com/amagent/amagent/platform/internal/safetext"
 	"github.com/amagent/amagent/platform/internal/store"
-	"github.com/amagent/amagent/wasm-modules/go/debver"
 )
 
 // maxExport caps the rows of one export.
@@ -124,16 +123,11 @@ func (c *Console) softwareRows(r *http.Request, name, below string) ([]store.Sof
 	if err != nil || below == "" {
 		return rows, err
 	}
-	if _, err := debver.Parse(below); err != nil {
-		return nil, fmt.Errorf("version %q: %w: %w", below, err, errBadRequest)
+	rows, err = store.Below(rows, below)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", err, errBadRequest)
 	}
-	out := rows[:0]
-	for _, x := range rows {
-		if debver.Compare(x.Version, below) < 0 {
-			out = append(out, x)
-		}
-	}
-	return out, nil
+	return rows, nil
 }
 
 func (c *Console) softwareExport(w http.ResponseWriter, r *http.Request, p *page) {

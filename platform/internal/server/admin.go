@@ -55,6 +55,9 @@ func (s *Server) adminRoutes(mux *http.ServeMux) {
 	mux.Handle("/api/worklets", a(methods{http.MethodGet: s.apiWorklets, http.MethodPost: s.apiAddWorklet}))
 	mux.Handle("/api/key", a(methods{http.MethodGet: s.apiKey}))
 	mux.Handle("/api/worklets/{name}/release", a(methods{http.MethodPost: s.apiRelease})) // release.go
+	mux.Handle("/api/devices/{device}/retire", a(methods{http.MethodPost: s.apiRetire}))  // reports.go
+	mux.Handle("/api/commands/{id}/cancel", a(methods{http.MethodPost: s.apiCancel}))     // reports.go
+	mux.Handle("/api/software", a(methods{http.MethodGet: s.apiSoftware}))                // reports.go
 	mux.Handle("/api/", a(methods{}))
 }
 

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/amagent/amagent/wasm-modules/go/debver"
 )
 
 // Reporting is what the fleet console, the reporting commands and the
@@ -439,6 +441,22 @@ type SoftwareRow struct {
 	Version      string `json:"version"`
 	Architecture string `json:"architecture"`
 	Source       string `json:"source"`
+}
+
+// Below keeps the rows whose version sorts before below by dpkg's rules
+// (debver; close enough for RPM and APK versions); a malformed below is
+// an error naming it.
+func Below(rows []SoftwareRow, below string) ([]SoftwareRow, error) {
+	if _, err := debver.Parse(below); err != nil {
+		return nil, fmt.Errorf("version %q: %w", below, err)
+	}
+	out := []SoftwareRow{}
+	for _, x := range rows {
+		if debver.Compare(x.Version, below) < 0 {
+			out = append(out, x)
+		}
+	}
+	return out, nil
 }
 
 func (s *sqlStore) SoftwareDevices(ctx context.Context, name string) ([]SoftwareRow, error) {
