@@ -7,7 +7,7 @@ VERSION   ?= $(shell cat VERSION 2>/dev/null || echo 0.1.0-dev)
 LDFLAGS   := -s -w -X github.com/amagent/amagent/agent/version.Version=$(VERSION)
 GOFLAGS_B := -trimpath -ldflags '$(LDFLAGS)'
 
-.PHONY: all build test soak bench wasm wasm-check run clean cross vet
+.PHONY: all build test soak bench wasm wasm-check run clean cross vet package package-test
 
 all: build
 
@@ -34,6 +34,17 @@ cross:
 # default 30m) through a faulty network; see scripts/soak.sh.
 soak:
 	./scripts/soak.sh
+
+# Reproducible .deb/.rpm/.apk (amd64, arm64) and the Windows MSI into dist/,
+# with SHA256SUMS (see scripts/package.sh).
+package:
+	./scripts/package.sh
+
+# Installs, enrolls, upgrades and purges the packages on this machine (root,
+# dpkg), runs lintian and builds everything twice to compare the bytes:
+# minutes, so not part of `make test`.
+package-test: package
+	cd packaging && AMAGENT_PACKAGE_TEST=1 $(GO) test -count=1 -timeout 40m -v ./pkgtest/
 
 # Go benchmarks plus the side-by-side comparisons, printed as ratios.
 bench: build

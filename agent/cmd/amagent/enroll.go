@@ -231,7 +231,7 @@ func writeConfigFile(path string, text []byte, exists bool) error {
 		mode = st.Mode().Perm()
 	}
 	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := prepareConfigDir(dir); err != nil {
 		return fmt.Errorf("configuration directory: %w", err)
 	}
 	tmp, err := os.CreateTemp(dir, ".amagent.toml-*")

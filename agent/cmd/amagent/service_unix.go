@@ -16,3 +16,7 @@ func sameOwner(f *os.File, st fs.FileInfo) error {
 	}
 	return f.Chown(int(s.Uid), int(s.Gid))
 }
+
+// prepareConfigDir makes the configuration's folder (0755: the file
+// itself is 0640).
+func prepareConfigDir(dir string) error { return os.MkdirAll(dir, 0o755) }

@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"golang.org/x/sys/windows"
@@ -48,11 +49,53 @@ func (windowsService) Installed(context.Context) (string, bool) {
 	return serviceName, true
 }
 
+// Restart also gives a service registered by the MSI (which wixl cannot
+// configure further) the plan's delayed start and recovery actions.
 func (windowsService) Restart(ctx context.Context) error {
+	if err := configureService(); err != nil {
+		return err
+	}
 	if err := stopService(ctx); err != nil {
 		return err
 	}
 	return startService()
+}
+
+// configureService applies the plan's start type and recovery actions to
+// the installed service.
+func configureService() error {
+	m, s, err := openService()
+	if err != nil {
+		return err
+	}
+	defer m.Disconnect()
+	defer s.Close()
+	p := windowsInstallPlan("", "")
+	c, err := s.Config()
+	if err != nil {
+		return err
+	}
+	if c.StartType != mgr.StartAutomatic || c.DelayedAutoStart != p.DelayedAutoStart {
+		c.StartType, c.DelayedAutoStart = mgr.StartAutomatic, p.DelayedAutoStart
+		if err := s.UpdateConfig(c); err != nil {
+			return fmt.Errorf("setting the start type of %s: %w", serviceName, err)
+		}
+	}
+	return setRecovery(s, p)
+}
+
+func setRecovery(s *mgr.Service, p windowsPlan) error {
+	var actions []mgr.RecoveryAction
+	for _, d := range p.Recovery {
+		actions = append(actions, mgr.RecoveryAction{Type: mgr.ServiceRestart, Delay: d})
+	}
+	if err := s.SetRecoveryActions(actions, uint32(p.ResetPeriod/time.Second)); err != nil {
+		return fmt.Errorf("setting the recovery actions: %w", err)
+	}
+	if err := s.SetRecoveryActionsOnNonCrashFailures(true); err != nil {
+		return fmt.Errorf("setting the recovery actions: %w", err)
+	}
+	return nil
 }
 
 func startService() error {
@@ -112,21 +155,9 @@ func serviceInstall(ctx context.Context, path string, stdout io.Writer) error {
 		return err
 	}
 	p := windowsInstallPlan(exe, path)
-	sd, err := windows.SecurityDescriptorFromString(p.DirSDDL)
-	if err != nil {
-		return err
-	}
-	dacl, _, err := sd.DACL()
-	if err != nil {
-		return err
-	}
 	for _, d := range p.Dirs {
-		if err := os.MkdirAll(d, 0o700); err != nil {
+		if err := restrictDir(d, p.DirSDDL); err != nil {
 			return err
-		}
-		if err := windows.SetNamedSecurityInfo(d, windows.SE_FILE_OBJECT,
-			windows.DACL_SECURITY_INFORMATION|windows.PROTECTED_DACL_SECURITY_INFORMATION, nil, nil, dacl, nil); err != nil {
-			return fmt.Errorf("restricting %s to SYSTEM and Administrators: %w", d, err)
 		}
 	}
 	m, err := mgr.Connect()
@@ -149,15 +180,8 @@ func serviceInstall(ctx context.Context, path string, stdout io.Writer) error {
 		return fmt.Errorf("creating the service: %w", err)
 	}
 	defer s.Close()
-	var actions []mgr.RecoveryAction
-	for _, d := range p.Recovery {
-		actions = append(actions, mgr.RecoveryAction{Type: mgr.ServiceRestart, Delay: d})
-	}
-	if err := s.SetRecoveryActions(actions, uint32(p.ResetPeriod/time.Second)); err != nil {
-		return fmt.Errorf("setting the recovery actions: %w", err)
-	}
-	if err := s.SetRecoveryActionsOnNonCrashFailures(true); err != nil {
-		return fmt.Errorf("setting the recovery actions: %w", err)
+	if err := setRecovery(s, p); err != nil {
+		return err
 	}
 	fmt.Fprintf(stdout, "installed the service %s\n", p.Name)
 	if err := configured(path); err != nil {
@@ -261,3 +285,35 @@ func (h *scmHandler) Execute(_ []string, req <-chan svc.ChangeRequest, status ch
 // sameOwner keeps nothing on Windows: the new file inherits the folder's
 // access list (SYSTEM and Administrators, set by the install).
 func sameOwner(*os.File, fs.FileInfo) error { return nil }
+
+// restrictDir makes dir with the access list sddl (protected: nothing
+// inherited from ProgramData, where Users may read).
+func restrictDir(dir, sddl string) error {
+	sd, err := windows.SecurityDescriptorFromString(sddl)
+	if err != nil {
+		return err
+	}
+	dacl, _, err := sd.DACL()
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	if err := windows.SetNamedSecurityInfo(dir, windows.SE_FILE_OBJECT,
+		windows.DACL_SECURITY_INFORMATION|windows.PROTECTED_DACL_SECURITY_INFORMATION, nil, nil, dacl, nil); err != nil {
+		return fmt.Errorf("restricting %s to SYSTEM and Administrators: %w", dir, err)
+	}
+	return nil
+}
+
+// prepareConfigDir makes the configuration's folder; under ProgramData it
+// is restricted to SYSTEM and Administrators (it holds the access key),
+// as `amagent service install` does, since the MSI does not make it.
+func prepareConfigDir(dir string) error {
+	p := windowsInstallPlan("", "")
+	if strings.EqualFold(filepath.Clean(dir), p.Dirs[0]) {
+		return restrictDir(dir, p.DirSDDL)
+	}
+	return os.MkdirAll(dir, 0o755)
+}
