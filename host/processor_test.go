@@ -107,9 +107,19 @@ func TestNoLeaks(t *testing.T) {
 	if after := runtime.NumGoroutine(); after > before {
 		t.Errorf("goroutines: %d before, %d after", before, after)
 	}
-	runtime.GC()
-	runtime.ReadMemStats(&ms)
-	if ms.HeapAlloc > heapBefore+8<<20 {
-		t.Errorf("heap grew from %d to %d bytes", heapBefore, ms.HeapAlloc)
+	// On a loaded machine a collection can run before finalizers free
+	// what the runs dropped: measure a few times, keep the lowest.
+	low := uint64(1<<63 - 1)
+	for range 5 {
+		runtime.GC()
+		runtime.ReadMemStats(&ms)
+		low = min(low, ms.HeapAlloc)
+		if low <= heapBefore+8<<20 {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if low > heapBefore+8<<20 {
+		t.Errorf("heap grew from %d to %d bytes", heapBefore, low)
 	}
 }
