@@ -72,3 +72,10 @@ clean:
 .PHONY: doctor
 doctor:
 	@status=0; for l in go c rust assemblyscript wat; do bash wasm-modules/$$l/build-worklet.sh --check || status=1; done; exit $$status
+
+# Rewrites the golden files after a change of the scan document: the
+# recorded machines' golden scans, then the recordings built from them.
+.PHONY: golden
+golden:
+	$(GO) test ./agent/scan/ -run TestRecordedMachines -update
+	$(GO) test ./host/cli/ -run TestMachineRecordings -update
