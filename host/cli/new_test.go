@@ -173,3 +173,21 @@ func TestDoctorNamesEveryLanguage(t *testing.T) {
 		}
 	}
 }
+
+// TestSDKReadmesShowTheMotdProgram holds the promise that every SDK README
+// shows the same small program: the one `worklet new motd` writes.
+func TestSDKReadmesShowTheMotdProgram(t *testing.T) {
+	for _, l := range newLangs {
+		files, err := newFiles(NewOptions{Name: "motd", Lang: l.Name, Kind: "worklet"}, l)
+		if err != nil {
+			t.Fatal(err)
+		}
+		readme, err := os.ReadFile(filepath.Join("..", "..", "wasm-modules", l.Name, "README.md"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Contains(readme, files[l.Source]) {
+			t.Errorf("wasm-modules/%s/README.md does not show the program `worklet new motd --lang %s` writes (%s)", l.Name, l.Name, l.Source)
+		}
+	}
+}
