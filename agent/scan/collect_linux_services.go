@@ -282,21 +282,34 @@ func linuxListening(ctx context.Context, env *Env) ([]scandoc.Listener, error) {
 	var errs []error
 	var out []scandoc.Listener
 	inodes := map[uint64][]int{} // socket inode -> indexes in out
+	// Live: netlink sock_diag asks the kernel for just these states (the
+	// files cost ~10 ms each on a large machine); where it is refused
+	// (some sandboxes), and on recorded machines, the files.
+	var tables map[string][]linux.Socket
+	if sd, ok := fsys.(socketDiagFS); ok {
+		tables, _ = sd.ListeningSockets(ctx)
+	}
+	if tables == nil {
+		tables = map[string][]linux.Socket{}
+		for _, t := range socketTables {
+			b, err := fs.ReadFile(fsys, t.path)
+			if errors.Is(err, fs.ErrNotExist) {
+				continue // no IPv6, or a recording without sockets
+			}
+			if err != nil {
+				errs = append(errs, fmt.Errorf("reading /%s: %w", t.path, err))
+				continue
+			}
+			socks, err := linux.ParseProcNetSockets(b)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("/%s: %w", t.path, err))
+			}
+			tables[t.proto] = socks
+		}
+	}
 	for _, t := range socketTables {
-		b, err := fs.ReadFile(fsys, t.path)
-		if errors.Is(err, fs.ErrNotExist) {
-			continue // no IPv6, or a recording without sockets
-		}
-		if err != nil {
-			errs = append(errs, fmt.Errorf("reading /%s: %w", t.path, err))
-			continue
-		}
-		socks, err := linux.ParseProcNetSockets(b)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("/%s: %w", t.path, err))
-		}
 		tcp := strings.HasPrefix(t.proto, "tcp")
-		for _, s := range socks {
+		for _, s := range tables[t.proto] {
 			if tcp && s.State != linux.StateListen {
 				continue
 			}

@@ -166,3 +166,30 @@ func TestParseMemInfoAndLoad(t *testing.T) {
 		t.Error("bad loadavg: no error")
 	}
 }
+
+func TestInetDiag(t *testing.T) {
+	req := InetDiagRequest(10, 6, 1<<StateListen)
+	if len(req) != 56 || req[0] != 10 || req[1] != 6 {
+		t.Errorf("request % x", req)
+	}
+	msg := make([]byte, 72)
+	msg[0], msg[1] = 2, StateListen
+	msg[4], msg[5] = 0x1f, 0x90 // port 8080, big-endian
+	copy(msg[8:], []byte{127, 0, 0, 1})
+	msg[64] = 101 // uid, host order (little-endian here)
+	msg[68], msg[69] = 0x39, 0x30
+	s, err := ParseInetDiagMsg(msg)
+	if err != nil || s.Local != netip.MustParseAddrPort("127.0.0.1:8080") || s.State != StateListen || s.Inode != 12345 || s.UID != 101 {
+		t.Errorf("%+v %v", s, err)
+	}
+	msg6 := make([]byte, 72)
+	msg6[0], msg6[1] = 10, StateClose
+	msg6[5] = 53
+	msg6[23] = 1 // ::1
+	if s, err := ParseInetDiagMsg(msg6); err != nil || s.Local != netip.MustParseAddrPort("[::1]:53") {
+		t.Errorf("ipv6: %+v %v", s, err)
+	}
+	if _, err := ParseInetDiagMsg(msg[:10]); err == nil {
+		t.Error("short message: no error")
+	}
+}
