@@ -7,9 +7,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/amagent/amagent/host"
 )
@@ -81,10 +83,13 @@ func RunCommand(scan ScanFunc) Subcommand {
 			params map[string]any
 		}
 		all := make([]loaded, len(pos))
+		parallel(len(pos), func(i int) {
+			all[i].dir = pos[i]
+			all[i].w, all[i].err = e.Load(ctx, pos[i])
+		})
 		used := map[string]bool{}
-		for i, dir := range pos {
-			all[i].dir = dir
-			if all[i].w, all[i].err = e.Load(ctx, dir); all[i].err != nil {
+		for i := range pos {
+			if all[i].err != nil {
 				continue
 			}
 			mine := params
@@ -125,18 +130,32 @@ func RunCommand(scan ScanFunc) Subcommand {
 				return ExitError
 			}
 		}
-		var sum runSummary
-		for _, l := range all {
-			var r host.Result
-			name, refs := dirName(l.dir), []string{}
-			if l.err != nil {
-				r = host.LoadErrorResult(name, *phase, l.err)
+		// Evaluations run side by side (a core each), as an agent's scan
+		// runs them; remediations one at a time, in the order given.
+		results := make([]host.Result, len(all))
+		one := func(i int) {
+			if l := all[i]; l.err != nil {
+				results[i] = host.LoadErrorResult(dirName(l.dir), *phase, l.err)
 			} else {
+				results[i] = e.Run(ctx, l.w, *phase, l.params, env)
+			}
+		}
+		if *phase == host.PhaseEvaluate {
+			parallel(len(all), one)
+		} else {
+			for i := range all {
+				one(i)
+			}
+		}
+		var sum runSummary
+		for i, l := range all {
+			r := results[i]
+			name, refs := dirName(l.dir), []string{}
+			if l.err == nil {
 				name = l.w.Manifest.Name
 				if l.w.Manifest.References != nil {
 					refs = l.w.Manifest.References
 				}
-				r = e.Run(ctx, l.w, *phase, l.params, env)
 			}
 			sum.add(r.Status)
 			if *asJSON {
@@ -151,6 +170,26 @@ func RunCommand(scan ScanFunc) Subcommand {
 		}
 		return sum.exitCode()
 	}
+}
+
+// parallel calls f(0..n-1) on as many goroutines as there are CPUs.
+func parallel(n int, f func(i int)) {
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(n, runtime.NumCPU()) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				f(i)
+			}
+		}()
+	}
+	for i := range n {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
 }
 
 // runLine is one line of `worklet run --json`: worklet test's object
