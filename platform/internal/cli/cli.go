@@ -18,7 +18,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"text/tabwriter"
 	"time"
 	"unicode/utf8"
 
@@ -36,7 +35,11 @@ commands:
             [--console 127.0.0.1:8443] [--history 720h] [--history-scans 200]
             [--checkin-interval 1h] [--command-timeout 10m]
             [--max-scan-size 16777216] [--max-scans 8]
-  devices   [--json] | reset UUID           reset releases a device's key binding
+  devices   [--json] [--wide] | reset UUID | retire UUID
+                                            reset releases a device's key binding;
+                                            retire takes it out of the fleet
+  commands  cancel ID                       ends a command that has no result yet
+  software  NAME [--below VERSION] [--json] which devices have package NAME
   queue     DEVICE COMMAND [PARAMS...]      e.g. queue web1 execCmd GetOS
   results   DEVICE [--json]
   groups    list [--json] | add NAME [--scan-interval H] | set-interval NAME H
@@ -50,7 +53,8 @@ commands:
 
 every command but loadgen takes --data DIR (embedded database, keys) or
 --database postgres://... (or $AMPLATFORM_DATABASE_URL); --key FILE names the
-signing key (default DIR/platform.key).
+signing key (default DIR/platform.key). Tables fit 100 columns (long fields
+cut with …); --wide shows them whole.
 `
 
 // Run runs one amplatform command.
@@ -64,6 +68,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		"serve": a.serve, "devices": a.devices, "queue": a.queue, "results": a.results,
 		"groups": a.groups, "worklet": a.worklet, "key": a.key, "loadgen": a.loadgen,
 		"admin-token": a.adminToken,
+		"commands":    a.commands, "software": a.software, // reports.go
 	}
 	switch args[0] {
 	case "help", "-h", "--help":
@@ -85,6 +90,8 @@ type app struct {
 	// noTokenFile: serve --admin-token-file=false prints a new admin token
 	// once and keeps it nowhere.
 	noTokenFile bool
+	// wide: tables show every column whole (table.go).
+	wide bool
 }
 
 // flags returns a flag set with the database flags.
@@ -94,6 +101,7 @@ func (a *app) flags(name string) *flag.FlagSet {
 	fs.StringVar(&a.data, "data", "", "data directory: embedded database, keys")
 	fs.StringVar(&a.database, "database", os.Getenv("AMPLATFORM_DATABASE_URL"), "PostgreSQL URL (instead of the embedded database)")
 	fs.StringVar(&a.keyFile, "key", "", "signing key file (default DIR/platform.key)")
+	fs.BoolVar(&a.wide, "wide", false, "tables: show every column whole (by default long fields are cut with … to fit 100 columns)")
 	return fs
 }
 
@@ -201,6 +209,9 @@ func (a *app) devices(ctx context.Context, args []string) error {
 	if len(args) > 0 && args[0] == "reset" {
 		return a.resetDevice(ctx, args[1:])
 	}
+	if len(args) > 0 && args[0] == "retire" {
+		return a.retireDevice(ctx, args[1:]) // reports.go
+	}
 	fs := a.flags("devices")
 	asJSON := fs.Bool("json", false, "print JSON")
 	pos, err := parse(fs, args)
@@ -227,18 +238,7 @@ func (a *app) devices(ctx context.Context, args []string) error {
 		}
 		return a.printJSON(views)
 	}
-	tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "HOSTNAME\tUUID\tGROUP\tVERSION\tUPTIME\tTZ\tFIRST CHECK-IN\tLAST CHECK-IN\tSTATUS\tLAST SCAN\tCOMPLIANT\tNON-COMPLIANT\tERROR\tQUARANTINED")
-	for _, d := range views {
-		status := "offline"
-		if d.Online {
-			status = "online"
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\n", termSafe(d.Hostname), termSafe(d.UUID), termSafe(d.Group), termSafe(d.AgentVersion),
-			uptime(d.Uptime), termSafe(d.TZ), when(d.FirstSeen, now), when(d.LastSeen, now), status, when(d.LastScan, now),
-			d.Summary.Compliant, d.Summary.NonCompliant, d.Summary.Error, d.Summary.Quarantined)
-	}
-	return tw.Flush()
+	return a.devicesTable(ctx, st, now)
 }
 
 // resetDevice releases a device's key binding and revokes its token, for
@@ -330,8 +330,7 @@ func (a *app) results(ctx context.Context, args []string) error {
 		return a.printJSON(res)
 	}
 	fmt.Fprintf(a.stdout, "device %s (%s), group %s, last check-in %s\n\n", termSafe(d.Hostname), termSafe(d.UUID), termSafe(d.Group), when(d.LastSeen, now))
-	tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tCOMMAND\tSTATUS\tQUEUED\tDONE\tELAPSED\tOUTPUT / ERROR")
+	tw := newTable("ID", "COMMAND", "STATUS", "QUEUED", "DONE", "ELAPSED", "OUTPUT / ERROR").numeric(0, 5)
 	for _, c := range res.Commands {
 		status := c.Status
 		if c.DoneAt.IsZero() {
@@ -344,10 +343,10 @@ func (a *app) results(ctx context.Context, args []string) error {
 		if out == "" {
 			out = string(c.Output)
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%dms\t%s\n", c.ID, termSafe(strings.TrimSpace(c.Command+" "+strings.Join(c.Params, " "))),
-			termSafe(status), when(c.CreatedAt, now), when(c.DoneAt, now), c.ElapsedMS, clip(termSafe(out), 120))
+		tw.add(c.ID, strings.TrimSpace(c.Command+" "+strings.Join(c.Params, " ")), status, ago2(c.CreatedAt, now), ago2(c.DoneAt, now),
+			fmt.Sprintf("%dms", c.ElapsedMS), clip(termSafe(out), 2000))
 	}
-	tw.Flush()
+	tw.write(a.stdout, a.wide)
 	if res.Scan == nil {
 		fmt.Fprintln(a.stdout, "\nno scan yet")
 		return nil
@@ -362,16 +361,15 @@ func (a *app) results(ctx context.Context, args []string) error {
 		} `json:"results"`
 	}
 	if json.Unmarshal(sc.Report, &rep) == nil && len(rep.Results) > 0 {
-		tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
-		fmt.Fprintln(tw, "WORKLET\tVERSION\tPHASE\tSTATUS\tMS\tMESSAGE")
+		tw := newTable("WORKLET", "VERSION", "PHASE", "STATUS", "MS", "MESSAGE").numeric(4)
 		for _, r := range rep.Results {
 			msg := r.Message
 			if r.Error != "" {
 				msg = r.Error
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\n", termSafe(r.Name), termSafe(r.Version), termSafe(r.Phase), termSafe(r.Status), r.DurationMS, termSafe(msg))
+			tw.add(r.Name, r.Version, r.Phase, r.Status, r.DurationMS, msg)
 		}
-		tw.Flush()
+		tw.write(a.stdout, a.wide)
 	}
 	return nil
 }

@@ -9,7 +9,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/amagent/amagent/platform/internal/fleet"
@@ -69,16 +68,15 @@ func (a *app) groups(ctx context.Context, args []string) error {
 		if *asJSON {
 			return a.printJSON(gs)
 		}
-		tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
-		fmt.Fprintln(tw, "GROUP\tSCAN INTERVAL\tDEVICES\tASSIGNED")
+		tw := newTable("GROUP", "SCAN INTERVAL", "DEVICES", "ASSIGNED").numeric(2)
 		for _, g := range gs {
 			var as []string
 			for _, x := range g.Assignments {
 				as = append(as, fmt.Sprintf("%s@%s (remediate %s%s)", x.Worklet, x.Version, x.Remediate, formatParams(x.Params)))
 			}
-			fmt.Fprintf(tw, "%s\t%dh\t%d\t%s\n", termSafe(g.Name), g.ScanInterval, g.Devices, termSafe(strings.Join(as, ", ")))
+			tw.add(g.Name, fmt.Sprintf("%dh", g.ScanInterval), g.Devices, strings.Join(as, ", "))
 		}
-		return tw.Flush()
+		return tw.write(a.stdout, a.wide)
 	case "add":
 		if err := wantArgs(pos, 1, "groups add NAME [--scan-interval H]"); err != nil {
 			return err
@@ -213,12 +211,11 @@ func (a *app) worklet(ctx context.Context, args []string) error {
 			}
 			return a.printJSON(ws)
 		}
-		tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
-		fmt.Fprintln(tw, "NAME\tVERSION\tKIND\tSHA256\tADDED")
+		tw := newTable("NAME", "VERSION", "KIND", "SHA256", "ADDED")
 		for _, w := range ws {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", termSafe(w.Name), termSafe(w.Version), termSafe(w.Kind), termSafe(w.SHA256), w.CreatedAt.Local().Format(time.DateTime))
+			tw.add(w.Name, w.Version, w.Kind, w.SHA256, w.CreatedAt.Local().Format(time.DateTime))
 		}
-		return tw.Flush()
+		return tw.write(a.stdout, a.wide)
 	}
 	return errors.New("usage: amplatform worklet add DIR | list [--json] | release NAME [--device D]")
 }
