@@ -15,7 +15,7 @@ import (
 // and an agent for that long with 1 s check-ins through the faulty proxy,
 // a command every few seconds and a scan every minute, and reports the
 // agent's resident memory (VmRSS) and goroutines at start (after a
-// warm-up) and end. Goal: growth under 1 MiB and no goroutine growth.
+// warm-up of a tenth, at least a minute and at most three) and end. Goal: growth under 1 MiB and no goroutine growth.
 //
 // Goroutines are counted without a debug endpoint: a twin agent, started
 // with the same configuration, is sent SIGQUIT after the warm-up (the Go
@@ -51,10 +51,12 @@ func TestSoak(t *testing.T) {
 	enrolled(t, p, twin, "")
 	px.SetFaults(netFaults)
 
-	warm := min(total/10, 3*time.Minute)
+	// The warm-up holds the first scan (every kind of work has happened
+	// once before the start is measured).
+	warm := max(min(total/10, 3*time.Minute), time.Minute)
 	var ids []int64
 	scans := 0
-	lastScan := time.Now()
+	var lastScan time.Time
 	work := func(until time.Time) {
 		for time.Now().Before(until) {
 			args := []string{"execCmd", "GetOS"}
@@ -120,7 +122,7 @@ func TestSoak(t *testing.T) {
 	if g1 > g0 {
 		t.Errorf("goroutines grew: %d (twin, after warm-up) -> %d (end)", g0, g1)
 	}
-	if slotsErr == nil && slots1 > slots0 {
-		t.Errorf("the goroutine high-water mark grew: %d -> %d", slots0, slots1)
-	}
+	// The high-water mark is shown, not judged: a moment with more
+	// goroutines than before (a scan's collectors while requests are cut)
+	// raises it without anything leaking; the dump counts what lives.
 }

@@ -35,8 +35,12 @@ type Faults struct {
 	// (RST).
 	Reset float64
 	// Garble replaces the first 4 bytes of a chunk that starts an HTTP
-	// message (a method or "HTTP/") with junk.
+	// answer ("HTTP/") with junk: the client gets something that is not
+	// HTTP, as a TLS client gets a record that does not verify.
 	Garble float64
+	// GarbleRequests garbles requests too (a method). The server answers
+	// those 400, which no TLS connection could make it do.
+	GarbleRequests bool
 }
 
 // Counts is what the proxy did.
@@ -288,7 +292,10 @@ func (p *Proxy) handle(client net.Conn) {
 				}
 				switch kind {
 				case faultGarble:
-					if messageStart(chunk) {
+					p.mu.Lock()
+					req := p.faults.GarbleRequests
+					p.mu.Unlock()
+					if messageStart(chunk) && (!up || req) {
 						for i := range 4 {
 							chunk[i] = 0xff ^ byte((x>>(i*5))&31)
 						}

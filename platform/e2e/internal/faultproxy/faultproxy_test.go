@@ -65,7 +65,7 @@ func TestEachFault(t *testing.T) {
 	}{
 		{"cut", Faults{Cut: 1}, func(c Counts, b []byte, err error) bool { return c.Cut == 1 && len(b) < len(msg) }},
 		{"reset", Faults{Reset: 1}, func(c Counts, b []byte, err error) bool { return c.Reset == 1 && len(b) < len(msg) }},
-		{"garble", Faults{Garble: 1}, func(c Counts, b []byte, err error) bool {
+		{"garble", Faults{Garble: 1, GarbleRequests: true}, func(c Counts, b []byte, err error) bool {
 			return c.Garbled >= 1 && len(b) == len(msg) && !bytes.Equal(b[:4], msg[:4]) && bytes.Equal(b[4:], msg[4:])
 		}},
 		{"delay", Faults{Delay: 1, MaxDelay: 5 * time.Millisecond}, func(c Counts, b []byte, err error) bool { return c.Delayed >= 1 && bytes.Equal(b, msg) }},
