@@ -28,6 +28,10 @@ fi
 "$RS" -n 5 -label "amagent scan --once --json (full)" -- bin/amagent scan --once --json | tee -a "$OUT/report.txt" || true
 
 echo
+echo "== hardening pack vs OpenSCAP on the same root tree (whole processes)"
+./scripts/bench-hardening.sh | tee -a "$OUT/report.txt" || true
+
+echo
 echo "== idle agent resident memory"
 ./scripts/bench-idle.sh | tee -a "$OUT/report.txt" || true
 
