@@ -16,26 +16,20 @@ cd "$(dirname "$0")/.."
 soak=${AMAGENT_SOAK:-30m}
 mkdir -p var/soak
 rm -f var/soak/faults-table.txt var/soak/soak-table.txt
-# go test's own deadline: the soak plus room for the long variants.
-mins=$(go run - "$soak" <<'GO'
-package main
-
-import (
-	"fmt"
-	"os"
-	"time"
-)
-
-func main() {
-	d, err := time.ParseDuration(os.Args[1])
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "AMAGENT_SOAK:", err)
-		os.Exit(2)
-	}
-	fmt.Println(int(d.Minutes()) + 30)
-}
-GO
-)
+# go test's own deadline: the soak plus 30 minutes for the long variants.
+secs=0
+rest=$soak
+while [ -n "$rest" ]; do
+  if [[ $rest =~ ^([0-9]+)([hms])(.*)$ ]]; then
+    n=${BASH_REMATCH[1]}
+    case ${BASH_REMATCH[2]} in h) secs=$((secs + n * 3600)) ;; m) secs=$((secs + n * 60)) ;; s) secs=$((secs + n)) ;; esac
+    rest=${BASH_REMATCH[3]}
+  else
+    echo "AMAGENT_SOAK=$soak: want a duration like 30m, 1h or 1h30m" >&2
+    exit 2
+  fi
+done
+mins=$((secs / 60 + 30))
 run='TestSoak|TestFaults'
 if [ -n "${AMAGENT_SOAK_ONLY:-}" ]; then run='TestSoak'; fi
 echo "soak: $soak (go test -timeout ${mins}m), tables in var/soak/"
