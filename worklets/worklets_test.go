@@ -46,8 +46,11 @@ func TestWorkletCases(t *testing.T) {
 				t.Fatalf("load: %v", err)
 			}
 			cases, _ := filepath.Glob(filepath.Join(dir, "tests", "*.json"))
-			if len(cases) < 3 {
-				t.Errorf("%d cases, want at least 3", len(cases))
+			// A folder from `amagent worklet new` starts with two cases (a
+			// compliant and a non-compliant one, checked below): adding it
+			// needs no edit here.
+			if len(cases) < 2 {
+				t.Errorf("%d cases, want at least 2", len(cases))
 			}
 			seen := map[string]bool{}
 			for _, file := range cases {
