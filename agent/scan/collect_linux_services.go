@@ -178,6 +178,42 @@ func linuxServices(ctx context.Context, env *Env) (scandoc.Services, error) {
 	return s, nil
 }
 
+// socketOwners finds the process holding each socket inode through
+// fs.ReadDir and fs.ReadLink of /proc/<pid>/fd (recorded machines), in
+// the order /proc lists them, stopping when every inode is found.
+func socketOwners(ctx context.Context, fsys fs.FS, inodes map[uint64][]int) map[uint64]int {
+	out := map[uint64]int{}
+	procs, _ := fs.ReadDir(fsys, "proc")
+	for _, p := range procs {
+		if len(out) == len(inodes) || ctx.Err() != nil {
+			break
+		}
+		pid, err := strconv.Atoi(p.Name())
+		if err != nil {
+			continue
+		}
+		fdDir := path.Join("proc", p.Name(), "fd")
+		fds, err := fs.ReadDir(fsys, fdDir)
+		if err != nil {
+			continue // another user's process, or gone
+		}
+		for _, fd := range fds {
+			target, err := fs.ReadLink(fsys, path.Join(fdDir, fd.Name()))
+			if err != nil {
+				continue
+			}
+			if ino, ok := linux.SocketInode(target); ok {
+				if _, want := inodes[ino]; want {
+					if _, dup := out[ino]; !dup {
+						out[ino] = pid
+					}
+				}
+			}
+		}
+	}
+	return out
+}
+
 // unitFileState reads a unit file's [Install] section: none (or an empty
 // one) is "static"; only Also= is "indirect"; otherwise "disabled" (it
 // could be enabled, and is not).
@@ -329,45 +365,25 @@ func linuxListening(ctx context.Context, env *Env) ([]scandoc.Listener, error) {
 	}
 	// Owners of the sockets: walk /proc/<pid>/fd until every inode is
 	// found (or every process seen).
-	left := len(inodes)
-	procs, _ := fs.ReadDir(fsys, "proc")
-	for _, p := range procs {
-		if left == 0 || ctx.Err() != nil {
-			break
+	var owners map[uint64]int
+	if so, ok := fsys.(socketOwnersFS); ok {
+		want := make(map[uint64]bool, len(inodes))
+		for ino := range inodes {
+			want[ino] = true
 		}
-		pid, err := strconv.Atoi(p.Name())
-		if err != nil {
-			continue
+		owners = so.SocketOwners(ctx, want)
+	} else {
+		owners = socketOwners(ctx, fsys, inodes)
+	}
+	comms := map[int]string{}
+	for ino, pid := range owners {
+		comm, ok := comms[pid]
+		if !ok {
+			comm, _ = readTrim(fsys, path.Join("proc", strconv.Itoa(pid), "comm"))
+			comms[pid] = comm
 		}
-		fdDir := path.Join("proc", p.Name(), "fd")
-		fds, err := fs.ReadDir(fsys, fdDir)
-		if err != nil {
-			continue // another user's process, or gone
-		}
-		comm := ""
-		for _, fd := range fds {
-			target, err := fs.ReadLink(fsys, path.Join(fdDir, fd.Name()))
-			if err != nil {
-				continue
-			}
-			ino, ok := linux.SocketInode(target)
-			if !ok {
-				continue
-			}
-			idx, ok := inodes[ino]
-			if !ok {
-				continue
-			}
-			if comm == "" {
-				comm, _ = readTrim(fsys, path.Join("proc", p.Name(), "comm"))
-			}
-			for _, i := range idx {
-				if out[i].PID == 0 {
-					out[i].PID, out[i].Process = pid, comm
-				}
-			}
-			delete(inodes, ino)
-			left--
+		for _, i := range inodes[ino] {
+			out[i].PID, out[i].Process = pid, comm
 		}
 	}
 	var users map[int]string
