@@ -85,7 +85,9 @@ func linuxServices(ctx context.Context, env *Env) (scandoc.Services, error) {
 			}
 			u := &unit{dir: dir}
 			p := path.Join(dir, name)
-			if t, err := fs.ReadLink(fsys, p); err == nil {
+			// Only links need reading (the directory entry says which).
+			if e.Type()&fs.ModeSymlink != 0 {
+				t, _ := fs.ReadLink(fsys, p)
 				switch {
 				case t == "/dev/null":
 					u.enabled = "masked"
