@@ -8,12 +8,18 @@ ROOT=$PWD
 DEMO=$ROOT/var/demo
 PORT=${AMAGENT_DEMO_PORT:-8080}
 URL=http://127.0.0.1:$PORT
+CONSOLE_PORT=${AMAGENT_DEMO_CONSOLE_PORT:-8443}
 KEY=demo-access-key-0123456789
 # Something already listening on the port would answer the agent in the
 # platform's place: fail at once, naming the port.
 if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then
   echo "make run: port $PORT on 127.0.0.1 is already in use; stop what holds it or pick another port:" >&2
   echo "  AMAGENT_DEMO_PORT=8081 make run" >&2
+  exit 1
+fi
+if (exec 3<>"/dev/tcp/127.0.0.1/$CONSOLE_PORT") 2>/dev/null; then
+  echo "make run: port $CONSOLE_PORT on 127.0.0.1 (the console) is already in use; pick another one:" >&2
+  echo "  AMAGENT_DEMO_CONSOLE_PORT=8444 make run" >&2
   exit 1
 fi
 
@@ -47,7 +53,7 @@ assign default patch-policy --remediate immediately --param mode=severity --para
 PUBKEY=$("${AMP[@]}" key --data "$DEMO/platform")
 
 echo "starting platform on $URL (data: $DEMO/platform)"
-"${AMP[@]}" serve --data "$DEMO/platform" --listen "127.0.0.1:$PORT" \
+"${AMP[@]}" serve --data "$DEMO/platform" --listen "127.0.0.1:$PORT" --console "127.0.0.1:$CONSOLE_PORT" \
   --access-key "$KEY" --checkin-interval 30s >"$DEMO/platform/amplatform.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 100); do
@@ -105,6 +111,9 @@ fi
 cat <<TXT
 
 The demo is running. Look at:
+  http://127.0.0.1:$CONSOLE_PORT/                          the fleet console; sign in with the admin token:
+      $(cat "$DEMO/platform/admin.token" 2>/dev/null || echo "(see $DEMO/platform/admin.token)")
+      (kept in $DEMO/platform/admin.token; bin/amplatform admin-token --data $DEMO/platform makes a new one)
   tail -f $DEMO/agent/amagent.log                       the agent's log
   bin/amplatform devices --data $DEMO/platform          the fleet
   bin/amplatform results --data $DEMO/platform $dev     results and the latest scan

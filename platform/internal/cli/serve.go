@@ -213,7 +213,7 @@ func (a *app) startConsole(st store.Store, log *slog.Logger, addr string, ttl, i
 		hs.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12}
 	}
 	where := "the admin token"
-	if a.data != "" {
+	if a.data != "" && !a.noTokenFile {
 		where = "the admin token in " + filepath.Join(a.data, fleet.AdminTokenFile)
 	}
 	log.Info("console listening", "url", scheme+"://"+ln.Addr().String())
