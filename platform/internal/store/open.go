@@ -34,10 +34,13 @@ func OpenSQLite(ctx context.Context, dir string) (Store, error) {
 	f.Close()
 	dsn := func(extra string) string {
 		v := url.Values{}
-		v.Add("_pragma", "busy_timeout(10000)")
+		v.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busyTimeoutMS))
 		v.Add("_pragma", "journal_mode(WAL)")
 		v.Add("_pragma", "synchronous(NORMAL)")
 		v.Add("_pragma", "foreign_keys(ON)")
+		// A bounded write-ahead log (sqlite_disk.go).
+		v.Add("_pragma", fmt.Sprintf("wal_autocheckpoint(%d)", walAutoCheckpoint))
+		v.Add("_pragma", fmt.Sprintf("journal_size_limit(%d)", journalSizeLimit))
 		if extra != "" {
 			v.Add("_txlock", extra)
 		}
@@ -68,6 +71,7 @@ func OpenSQLite(ctx context.Context, dir string) (Store, error) {
 		s.Close()
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
+	s.stopCheckpoints = s.startCheckpoints(CheckpointInterval)
 	return s, nil
 }
 

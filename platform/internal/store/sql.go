@@ -224,6 +224,9 @@ type sqlStore struct {
 	// Prepared statements of the check-in hot path (parsing SQL costs
 	// more than running these queries).
 	authStmt, infoStmt, claimStmt *sql.Stmt
+
+	// stopCheckpoints ends SQLite's periodic checkpoint (sqlite_disk.go).
+	stopCheckpoints func()
 }
 
 const (
@@ -261,6 +264,9 @@ func (s *sqlStore) prepare(ctx context.Context) error {
 }
 
 func (s *sqlStore) Close() error {
+	if s.stopCheckpoints != nil {
+		s.stopCheckpoints()
+	}
 	var err error
 	for _, st := range []*sql.Stmt{s.authStmt, s.infoStmt, s.claimStmt} {
 		if st != nil {
