@@ -165,4 +165,3 @@ func TestSQLiteFullDiskRecovers(t *testing.T) {
 		}
 	})
 }
-
