@@ -30,7 +30,8 @@ as that system sees them; no program is run). Prints one result per
 worklet (with --json one object per line: worklet test's object plus
 "name" and "references"), then a summary line. Exit code: 0 when every
 worklet is compliant or not applicable (remediate: succeeded), 1 when any
-is non-compliant (failed), 3 on an error.
+is non-compliant (failed), 3 on an error. With one DIR the output and the
+exit code are worklet test's (2 for not applicable).
 `
 
 // RunCommand is `amagent worklet run`: one phase of worklets, live on this
@@ -147,6 +148,9 @@ func RunCommand(scan ScanFunc) Subcommand {
 				one(i)
 			}
 		}
+		if len(all) == 1 && !*asJSON {
+			return report(stdout, results[0], false)
+		}
 		var sum runSummary
 		for i, l := range all {
 			r := results[i]
@@ -167,6 +171,9 @@ func RunCommand(scan ScanFunc) Subcommand {
 		}
 		if !*asJSON {
 			fmt.Fprintln(stdout, sum.String())
+		}
+		if len(all) == 1 {
+			return exitCode(results[0].Status)
 		}
 		return sum.exitCode()
 	}
