@@ -33,7 +33,7 @@ func (c *Console) workletsPage(w http.ResponseWriter, r *http.Request, p *page) 
 		c.dbError(w, r, p, err)
 		return
 	}
-	sum, err := c.st.FleetSummary(ctx, c.onlineSince(p.Now))
+	sum, _, err := c.fleetSummary(ctx)
 	if err != nil {
 		c.dbError(w, r, p, err)
 		return

@@ -61,6 +61,10 @@ type Config struct {
 	SessionTTL time.Duration
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+	// AggregateTTL is how long fleet-wide figures (fleet page counts,
+	// pending updates, the trend) are served from memory (default 10s;
+	// negative: computed for every request).
+	AggregateTTL time.Duration
 }
 
 // Console serves the fleet console.
@@ -69,6 +73,10 @@ type Console struct {
 	st    store.Store
 	log   *slog.Logger
 	pages map[string]*template.Template
+
+	summary aggregate[store.FleetSummary]
+	updates aggregate[[]store.UpdateCount]
+	trend   aggregate[[]store.TrendDay]
 }
 
 //go:embed templates/*.html
@@ -93,6 +101,9 @@ func New(cfg Config) (*Console, error) {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.AggregateTTL == 0 {
+		cfg.AggregateTTL = DefaultAggregateTTL
 	}
 	c := &Console{cfg: cfg, st: cfg.Store, log: cfg.Logger, pages: map[string]*template.Template{}}
 	names, err := fs.Glob(templateFS, "templates/*.html")

@@ -90,6 +90,9 @@ func newEnv(t *testing.T, cfg Config) *env {
 		t.Fatal(err)
 	}
 	cfg.Store, cfg.Now = e.st, e.clock.Now
+	if cfg.AggregateTTL == 0 {
+		cfg.AggregateTTL = -1 // every request sees the store as it is
+	}
 	cfg.Logger = slog.New(slog.NewTextHandler(e.log, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	con, err := New(cfg)
 	if err != nil {

@@ -1,6 +1,7 @@
 package console
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -20,6 +21,7 @@ const (
 
 type fleetData struct {
 	S          store.FleetSummary
+	AsOf       time.Time
 	Bar        Chart
 	Trend      Chart
 	Compliance *Table
@@ -28,23 +30,27 @@ type fleetData struct {
 
 func (c *Console) fleetPage(w http.ResponseWriter, r *http.Request, p *page) {
 	ctx := r.Context()
-	sum, err := c.st.FleetSummary(ctx, c.onlineSince(p.Now))
+	sum, asOf, err := c.fleetSummary(ctx)
 	if err != nil {
 		c.dbError(w, r, p, err)
 		return
 	}
-	trend, err := c.st.ComplianceTrend(ctx, p.Now.UTC().Truncate(24*time.Hour).AddDate(0, 0, -(trendDays-1)))
+	trend, _, err := c.trend.get(ctx, c.cfg.AggregateTTL, func(ctx context.Context) ([]store.TrendDay, error) {
+		return c.st.ComplianceTrend(ctx, c.cfg.Now().UTC().Truncate(24*time.Hour).AddDate(0, 0, -(trendDays-1)))
+	})
 	if err != nil {
 		c.dbError(w, r, p, err)
 		return
 	}
-	updates, err := c.st.PendingUpdates(ctx, 500)
+	updates, _, err := c.updates.get(ctx, c.cfg.AggregateTTL, func(ctx context.Context) ([]store.UpdateCount, error) {
+		return c.st.PendingUpdates(ctx, 500)
+	})
 	if err != nil {
 		c.dbError(w, r, p, err)
 		return
 	}
 	q := r.URL.Query()
-	d := fleetData{S: sum, Bar: outcomeBar(sum.Outcomes), Trend: trendChart(trend, p.Now, trendDays)}
+	d := fleetData{S: sum, AsOf: asOf, Bar: outcomeBar(sum.Outcomes), Trend: trendChart(trend, p.Now, trendDays)}
 	d.Compliance = complianceTable(sum.Worklets)
 	d.Compliance.sortPage("/", q, "worklet", false, perPageSmall)
 	ut := &Table{ID: "u", Caption: "Pending updates, security first", Empty: "No pending updates in the devices' newest scans.",
@@ -63,6 +69,13 @@ func (c *Console) fleetPage(w http.ResponseWriter, r *http.Request, p *page) {
 	d.Updates = ut
 	p.Title, p.Nav, p.Data = "Fleet", "fleet", d
 	c.render(w, r, http.StatusOK, "fleet", p)
+}
+
+// fleetSummary is the fleet-wide summary, from memory when fresh enough.
+func (c *Console) fleetSummary(ctx context.Context) (store.FleetSummary, time.Time, error) {
+	return c.summary.get(ctx, c.cfg.AggregateTTL, func(ctx context.Context) (store.FleetSummary, error) {
+		return c.st.FleetSummary(ctx, c.onlineSince(c.cfg.Now()))
+	})
 }
 
 // complianceTable is the per-worklet outcome table (fleet page, export).
@@ -223,12 +236,14 @@ func (c *Console) filterChoices(r *http.Request) (groups, oses, worklets []strin
 	for _, g := range gs {
 		groups = append(groups, g.Name)
 	}
-	sum, err := c.st.FleetSummary(ctx, c.onlineSince(c.cfg.Now()))
+	ws, err := c.st.Worklets(ctx)
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	for _, w := range sum.Worklets {
-		worklets = append(worklets, w.Name)
+	for _, w := range ws {
+		if !slices.Contains(worklets, w.Name) {
+			worklets = append(worklets, w.Name)
+		}
 	}
 	oses, err = c.st.OSNames(ctx)
 	return groups, oses, worklets, err

@@ -287,20 +287,35 @@ func (s *sqlStore) FleetSummary(ctx context.Context, onlineSince time.Time) (Fle
 	if err != nil {
 		return f, fmt.Errorf("fleet summary: %w", err)
 	}
-	rows, err := s.r.QueryContext(ctx, `SELECT r.worklet, MAX(r.kind), r.status, COUNT(*) FROM device_results r
-		GROUP BY r.worklet, r.status ORDER BY r.worklet`)
+	// Kinds come from the stored bundles, so that the count reads only
+	// the (worklet, status) index.
+	kinds := map[string]string{}
+	krows, err := s.r.QueryContext(ctx, `SELECT name, MAX(kind) FROM worklets GROUP BY name`)
+	if err != nil {
+		return f, fmt.Errorf("fleet summary: kinds: %w", err)
+	}
+	for krows.Next() {
+		var name, kind string
+		if err := krows.Scan(&name, &kind); err != nil {
+			krows.Close()
+			return f, fmt.Errorf("fleet summary: kinds: %w", err)
+		}
+		kinds[name] = kind
+	}
+	krows.Close()
+	rows, err := s.r.QueryContext(ctx, `SELECT worklet, status, COUNT(*) FROM device_results GROUP BY worklet, status ORDER BY worklet`)
 	if err != nil {
 		return f, fmt.Errorf("fleet summary: worklets: %w", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var name, kind, status string
+		var name, status string
 		var n int
-		if err := rows.Scan(&name, &kind, &status, &n); err != nil {
+		if err := rows.Scan(&name, &status, &n); err != nil {
 			return f, fmt.Errorf("fleet summary: worklets: %w", err)
 		}
 		if len(f.Worklets) == 0 || f.Worklets[len(f.Worklets)-1].Name != name {
-			f.Worklets = append(f.Worklets, WorkletOutcomes{Name: name, Kind: kind})
+			f.Worklets = append(f.Worklets, WorkletOutcomes{Name: name, Kind: kinds[name]})
 		}
 		f.Worklets[len(f.Worklets)-1].Outcomes.addN(status, n)
 	}

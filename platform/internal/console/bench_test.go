@@ -1,0 +1,177 @@
+package console
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"slices"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/amagent/amagent/agent/protocol"
+	"github.com/amagent/amagent/agent/scandoc"
+	"github.com/amagent/amagent/platform/internal/fleet"
+	"github.com/amagent/amagent/platform/internal/store"
+)
+
+// TestConsolePageTimes is `make bench`'s console part: it fills a store
+// with AMPLATFORM_CONSOLE_BENCH_DEVICES devices (default 100,000), each
+// with a scan (40 packages, 8 results, some pending updates), and 30 days
+// of history (a scan a day) for 1% of them (1,000), then times the
+// server side of the fleet, devices, device and software pages (p50 and
+// p99 of repeated requests), on SQLite and, with
+// AMPLATFORM_TEST_DATABASE_URL, PostgreSQL. Goal: p50 under 100 ms, p99
+// under 300 ms on a 2-core machine.
+func TestConsolePageTimes(t *testing.T) {
+	if os.Getenv("AMPLATFORM_CONSOLE_BENCH") == "" {
+		t.Skip("set AMPLATFORM_CONSOLE_BENCH=1 (make bench) to fill a store with 100,000 devices and time the console's pages")
+	}
+	n := 100000
+	if v, err := strconv.Atoi(os.Getenv("AMPLATFORM_CONSOLE_BENCH_DEVICES")); err == nil && v > 0 {
+		n = v
+	}
+	t.Run("sqlite", func(t *testing.T) { benchPages(t, store.OpenTestSQLite(t, 1)[0], n, 1) })
+	t.Run("postgres", func(t *testing.T) { benchPages(t, store.OpenTestPostgres(t, 1)[0], n, 4) })
+}
+
+func benchPages(t *testing.T, st store.Store, n, workers int) {
+	ctx := context.Background()
+	now := time.Now()
+	start := time.Now()
+	devs := make([]store.NewDevice, n)
+	for i := range devs {
+		devs[i] = store.NewDevice{UUID: uuid.NewString(), Hostname: fmt.Sprintf("host-%06d", i), TokenHash: "x"}
+	}
+	if err := st.RegisterDevices(ctx, devs, now.Add(-60*24*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	var rows []store.DeviceRow
+	for len(rows) < n {
+		page, _, err := st.ListDevices(ctx, store.DeviceQuery{Offset: len(rows), Limit: 10000})
+		if err != nil || len(page) == 0 {
+			t.Fatalf("listing devices: %v", err)
+		}
+		rows = append(rows, page...)
+	}
+	var checkins []store.Checkin
+	for i, d := range rows {
+		if i%5 != 0 { // 80% online
+			checkins = append(checkins, store.Checkin{DeviceID: d.ID, At: now.Add(-time.Minute), AgentVersion: "1.4.0"})
+		}
+	}
+	if err := st.RecordCheckins(ctx, checkins); err != nil {
+		t.Fatal(err)
+	}
+	report := func(i int, at time.Time, day int) []byte {
+		var pk []scandoc.Package
+		for j := range 40 {
+			name := fmt.Sprintf("pkg-%03d", (i*7+j*13)%400)
+			pk = append(pk, scandoc.Package{Name: name, Version: fmt.Sprintf("1.%d-%d", (i+j)%9, day%3), Source: "dpkg"})
+		}
+		var up []scandoc.Update
+		for j := range i % 6 {
+			up = append(up, scandoc.Update{Name: fmt.Sprintf("pkg-%03d", j*17), Version: "2.0", Security: j%2 == 0})
+		}
+		statuses := []string{"compliant", "compliant", "non-compliant", "compliant", "not-applicable", "error", "compliant", "quarantined"}
+		var res []protocol.WorkletResult
+		for j := range 8 {
+			res = append(res, protocol.WorkletResult{Name: fmt.Sprintf("worklet-%d", j), Version: "1.0", Kind: "worklet", Phase: "evaluate",
+				Status: statuses[(i+j+day)%len(statuses)], Message: "checked"})
+		}
+		doc, _ := json.Marshal(scandoc.Document{OS: scandoc.OS{PrettyName: []string{"Debian GNU/Linux 12 (bookworm)", "Ubuntu 24.04 LTS", "Rocky Linux 9.4"}[i%3]},
+			Software: pk, PendingUpdates: up, Reboot: scandoc.Reboot{Required: i%10 == 0}})
+		b, _ := json.Marshal(protocol.ScanReport{ScanID: fmt.Sprintf("s-%d-%d", i, day), StartedAt: at, Scan: doc, Results: res})
+		return b
+	}
+	save := func(jobs func(yield func(int, int))) {
+		var wg sync.WaitGroup
+		ch := make(chan [2]int, 256)
+		var firstErr error
+		var mu sync.Mutex
+		for range workers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for j := range ch {
+					i, day := j[0], j[1]
+					at := now.Add(-time.Duration(day)*24*time.Hour - time.Hour)
+					if _, err := st.SaveScan(ctx, rows[i].ID, store.NewScan{ID: fmt.Sprintf("s-%d-%d", i, day), StartedAt: at, Report: report(i, at, day)}, at); err != nil {
+						mu.Lock()
+						firstErr = err
+						mu.Unlock()
+					}
+				}
+			}()
+		}
+		jobs(func(i, day int) { ch <- [2]int{i, day} })
+		close(ch)
+		wg.Wait()
+		if firstErr != nil {
+			t.Fatal(firstErr)
+		}
+	}
+	histDevices := max(1, n/100)
+	save(func(yield func(int, int)) {
+		for i := range n {
+			yield(i, 0)
+		}
+		for i := range histDevices {
+			for day := 1; day < 30; day++ {
+				yield(i*(n/histDevices), day)
+			}
+		}
+	})
+	t.Logf("filled %d devices (%d with 30 days of history) in %s", n, histDevices, time.Since(start).Round(time.Second))
+
+	if err := st.SetSetting(ctx, fleet.SettingAdminTokenHash, fleet.HashToken(adminToken)); err != nil {
+		t.Fatal(err)
+	}
+	con, err := New(Config{Store: st})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.CreateSession(ctx, store.Session{IDHash: hashHex("bench"), CSRF: "c", AdminHash: fleet.HashToken(adminToken), CreatedAt: now, ExpiresAt: now.Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	h := con.Handler()
+	hist := rows[0]
+	pages := []struct{ name, path string }{
+		{"fleet", "/"},
+		{"devices", "/devices"},
+		{"devices, filtered and sorted, page 100", "/devices?status=online&worklet=worklet-2&outcome=non-compliant&d.sort=non_compliant&d.dir=desc&d.page=100"},
+		{"devices, search", "/devices?q=host-0123"},
+		{"device (30 days of history)", "/devices/" + hist.UUID},
+		{"device, diff of two scans", "/devices/" + hist.UUID + "?from=1&to=2"},
+		{"software", "/software?name=pkg-007"},
+		{"software, below a version", "/software?name=pkg-007&below=1.5"},
+		{"worklet, failing devices", "/worklets/worklet-2?status=failing"},
+	}
+	hs, _ := st.ScanHistory(ctx, hist.ID)
+	if len(hs) >= 2 {
+		pages[5].path = fmt.Sprintf("/devices/%s?from=%d&to=%d", hist.UUID, hs[1].ID, hs[0].ID)
+	}
+	for _, p := range pages {
+		var times []time.Duration
+		for range 21 {
+			req := httptest.NewRequest(http.MethodGet, p.path, nil)
+			req.AddCookie(&http.Cookie{Name: cookieSession, Value: "bench"})
+			w := httptest.NewRecorder()
+			t0 := time.Now()
+			h.ServeHTTP(w, req)
+			times = append(times, time.Since(t0))
+			if w.Code != http.StatusOK {
+				t.Fatalf("%s: %d\n%s", p.path, w.Code, w.Body.String())
+			}
+		}
+		slices.Sort(times)
+		p50, p99 := times[len(times)/2], times[len(times)-1]
+		t.Logf("%-42s p50 %8s  p99 %8s", p.name, p50.Round(100*time.Microsecond), p99.Round(100*time.Microsecond))
+	}
+}
