@@ -124,6 +124,20 @@ func writeSummary(w io.Writer, d *scandoc.Document, skippedPending bool) {
 		p("Reboot:     not required")
 	}
 	p("Boot:       %s, up %s", d.Boot.ID, time.Duration(d.Boot.UptimeS)*time.Second)
+	p("Time zone:  %s (%s)", orDash(d.Timezone.Name), orDash(d.Timezone.Abbreviation))
+	p("Resources:  %.1f GiB available, swap %.1f GiB; load %.2f %.2f %.2f", float64(d.Memory.AvailableBytes)/(1<<30), float64(d.Memory.SwapTotalBytes)/(1<<30), d.Load.One, d.Load.Five, d.Load.Fifteen)
+	p("Network:    %s, %d interfaces, gateway %s, DNS %s", orDash(d.Network.FQDN), len(d.Network.Interfaces), orDash(d.Network.DefaultGateway), orDash(strings.Join(d.Network.DNS.Servers, " ")))
+	p("Storage:    %d mounts, %d block devices", len(d.Storage.Mounts), len(d.Storage.BlockDevices))
+	v := d.Virtualization
+	p("Virtual:    hypervisor %s, cloud %s, container %s, sandbox %s", orDash(v.Hypervisor), orDash(v.Cloud), orDash(v.Container), orDash(v.Sandbox))
+	running := 0
+	for _, u := range d.Services.Units {
+		if u.Running {
+			running++
+		}
+	}
+	p("Services:   %d (%d running, manager %s)", len(d.Services.Units), running, orDash(d.Services.Manager))
+	p("Listening:  %d sockets", len(d.Listening))
 	names := make([]string, 0, len(d.Errors))
 	for n := range d.Errors {
 		names = append(names, n)
