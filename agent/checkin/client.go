@@ -142,8 +142,11 @@ func (c *Client) uptime(ctx context.Context) (time.Duration, error) {
 }
 
 // Post delivers a JSON report (a command result or a scan) to path. A
-// rejection that retrying cannot fix (a 4xx other than 401, 408, 429)
-// wraps outbox.ErrPermanent.
+// rejection that retrying cannot fix (a 4xx other than 401, 408, 429,
+// answered by the platform itself: a JSON object with an "error") wraps
+// outbox.ErrPermanent. Any other 4xx (a proxy's or a load balancer's plain
+// 400, a damaged answer) is retried: a report is dropped only when the
+// platform says it will never take it.
 func (c *Client) Post(ctx context.Context, path string, body []byte) error {
 	r, err := c.do(ctx, c.server()+path, body)
 	if err != nil {
@@ -152,7 +155,7 @@ func (c *Client) Post(ctx context.Context, path string, body []byte) error {
 	switch {
 	case r.Status >= 200 && r.Status < 300:
 		return nil
-	case r.Status == http.StatusRequestTimeout || r.Status == http.StatusTooManyRequests || r.Status >= 500:
+	case r.Status == http.StatusRequestTimeout || r.Status == http.StatusTooManyRequests || r.Status >= 500 || !platformError(r.Body):
 		return fmt.Errorf("POST %s: platform answered %d: %s", path, r.Status, httpx.Snippet(r.Body, 200))
 	default:
 		return fmt.Errorf("POST %s: platform answered %d: %s: %w", path, r.Status, httpx.Snippet(r.Body, 200), outbox.ErrPermanent)
@@ -295,4 +298,14 @@ func (c *Client) enrollOnce(ctx context.Context) error {
 	}
 	c.Log.Info("enrolled", "device_uuid", c.Identity.UUID())
 	return nil
+}
+
+// platformError reports whether an answer's body is the platform's own
+// error object ({"error": "..."}), as every refusal of the reference
+// platform is.
+func platformError(body []byte) bool {
+	var v struct {
+		Error *string `json:"error"`
+	}
+	return json.Unmarshal(body, &v) == nil && v.Error != nil
 }

@@ -180,6 +180,12 @@ func TestCommandResultAndOutbox(t *testing.T) {
 	if err := e.opts.Client.Post(t.Context(), "/nowhere", []byte(`{}`)); !errors.Is(err, outbox.ErrPermanent) {
 		t.Fatalf("404 is not permanent: %v", err)
 	}
+	// A 4xx that is not the platform's own answer (a proxy's plain 400)
+	// is retried, never a reason to drop a report. This failed before:
+	// the fault-injection suite lost a report to a garbled request.
+	if err := e.opts.Client.Post(t.Context(), "/proxy-400", []byte(`{}`)); err == nil || errors.Is(err, outbox.ErrPermanent) {
+		t.Fatalf("a proxy's 400 is taken as the platform's refusal: %v", err)
+	}
 }
 
 func TestConfigClampedAndKept(t *testing.T) {

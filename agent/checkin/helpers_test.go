@@ -214,8 +214,14 @@ func (p *fakePlatform) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		p.results = append(p.results, r.URL.Path+" "+string(body))
 		w.WriteHeader(http.StatusNoContent)
+	case r.URL.Path == "/proxy-400":
+		// What a proxy in the way answers: plain text, not the platform's.
+		http.Error(w, "400 Bad Request", http.StatusBadRequest)
 	default:
-		http.NotFound(w, r)
+		// The reference platform's own refusal: a JSON error object.
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusNotFound)
+		w.Write([]byte(`{"error":"no such endpoint: ` + r.URL.Path + `"}`))
 	}
 }
 
