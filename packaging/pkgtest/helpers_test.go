@@ -243,6 +243,7 @@ func verifyUnit(t *testing.T, unit string) {
 		return
 	}
 	out, err := exec.Command("systemd-analyze", "verify", unit).CombinedOutput()
+	t.Logf("systemd-analyze verify %s: %v %s", unit, err, out)
 	if err != nil || len(strings.TrimSpace(string(out))) > 0 {
 		t.Errorf("systemd-analyze verify %s: %v\n%s", unit, err, out)
 	}

@@ -135,11 +135,11 @@ func run(args []string) error {
 // writeChangelog writes the Debian changelog of a native package, gzipped
 // with no name or time in the gzip header.
 func writeChangelog(path, name, version, commit string, when time.Time) error {
-	what := "Release " + version
+	what := "  * Release " + version + "."
 	if commit != "" {
-		what += ", built from commit " + commit
+		what += "\n  * Built from commit " + commit + "."
 	}
-	text := fmt.Sprintf("%s (%s) stable; urgency=medium\n\n  * %s.\n\n -- amagent maintainers <maintainers@amagent.example>  %s\n",
+	text := fmt.Sprintf("%s (%s) stable; urgency=medium\n\n%s\n\n -- amagent maintainers <maintainers@amagent.example>  %s\n",
 		name, version, what, when.Format("Mon, 02 Jan 2006 15:04:05 -0700"))
 	var b bytes.Buffer
 	zw, err := gzip.NewWriterLevel(&b, gzip.BestCompression)
