@@ -2,6 +2,7 @@ package console
 
 import (
 	"bytes"
+	"context"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
@@ -601,5 +602,45 @@ func TestTablesOnTheDevicePageSortAndDiff(t *testing.T) {
 	_, body = e.get("/devices/" + web1.UUID + "?sw=zs")
 	if strings.Contains(body, ">bash<") || !strings.Contains(body, ">zsh<") {
 		t.Fatal("software search does not filter")
+	}
+}
+
+// Fleet-wide figures are computed once per TTL; a stale value is served
+// while the next is computed in the background.
+func TestAggregateServesStaleWhileRefreshing(t *testing.T) {
+	var a aggregate[int]
+	calls := 0
+	var mu sync.Mutex
+	compute := func(context.Context) (int, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		calls++
+		return calls, nil
+	}
+	ctx := t.Context()
+	if v, _, _ := a.get(ctx, time.Hour, compute); v != 1 {
+		t.Fatalf("first = %d", v)
+	}
+	if v, _, _ := a.get(ctx, time.Hour, compute); v != 1 || calls != 1 {
+		t.Fatalf("within the TTL = %d after %d computations", v, calls)
+	}
+	if v, _, _ := a.get(ctx, time.Nanosecond, compute); v != 1 {
+		t.Fatalf("stale = %d, want the old value served", v)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		a.mu.Lock()
+		v, refreshing := a.val, a.refreshing
+		a.mu.Unlock()
+		if v == 2 && !refreshing {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the background refresh did not land")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if v, _, _ := a.get(ctx, -1, compute); v != 3 {
+		t.Fatalf("negative TTL = %d, want a fresh computation", v)
 	}
 }
