@@ -18,7 +18,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 package_code=$(guid amagent package "$version" "$commit")
 clock=()
 if [ -n "${SOURCE_DATE_EPOCH:-}" ]; then
-  touch -d "@$SOURCE_DATE_EPOCH" "$exe"
+  touch -d "@$SOURCE_DATE_EPOCH" "$exe" # the cabinet carries its date
   if command -v faketime >/dev/null; then
     clock=(faketime "@$SOURCE_DATE_EPOCH")
   elif [ -n "${CI:-}" ]; then
@@ -28,6 +28,10 @@ if [ -n "${SOURCE_DATE_EPOCH:-}" ]; then
     echo "note: no faketime here: the MSI carries today's time (not reproducible)" >&2
   fi
 fi
+# wixl looks Source= up relative to the current folder only.
+out=$(cd "$(dirname "$out")" && pwd)/$(basename "$out")
+cd "$(dirname "$exe")"
+exe=$(basename "$exe")
 "${clock[@]}" wixl -a x64 \
   -D "Version=$msiversion" \
   -D "ProductCode=$(guid amagent product "$version")" \
