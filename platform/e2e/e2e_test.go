@@ -605,6 +605,76 @@ func TestAgentAndPlatformEndToEnd(t *testing.T) {
 		other.stop()
 	})
 
+	t.Run("a failing worklet is quarantined, shown as such, and released", func(t *testing.T) {
+		p.cli("worklet", "add", filepath.Join(moduleRoot(t), "testdata", "hostile", "exit7"))
+		p.cli("groups", "assign", "default", "exit7")
+		defer p.cli("groups", "unassign", "default", "exit7")
+		scanStatus := func() string {
+			t.Helper()
+			id := p.queue(dev, "scan")
+			waitFor(t, 60*time.Second, "the scan command's result", func() bool {
+				_, _, _, ok := p.commandDone(dev, id)
+				return ok
+			})
+			var status string
+			waitFor(t, 20*time.Second, "the scan with exit7's result", func() bool {
+				r := p.results(dev)
+				if r.Scan == nil {
+					return false
+				}
+				for _, w := range r.Scan.Report.Results {
+					if w.Name == "exit7" {
+						status = w.Status
+						return true
+					}
+				}
+				return false
+			})
+			return status
+		}
+		var got []string
+		for range 4 {
+			got = append(got, scanStatus())
+		}
+		if strings.Join(got, " ") != "error error error quarantined" {
+			t.Fatalf("exit7 in four scans: %v, want error x3 then quarantined", got)
+		}
+		if out := p.cli("results", dev); !strings.Contains(out, "1 quarantined") {
+			t.Fatalf("results does not count the quarantine:\n%s", out)
+		}
+		p.cli("worklet", "release", "exit7", "--device", dev)
+		waitFor(t, 20*time.Second, "the agent to learn of the release at a check-in", func() bool {
+			return strings.Contains(a.log(), `msg="worklet released from quarantine by the platform" worklet=exit7`)
+		})
+		if s := scanStatus(); s != "error" {
+			t.Fatalf("after the release exit7 is %s, want it run again (error)", s)
+		}
+	})
+
+	t.Run("a scan command cut short by the agent's restart is offered again", func(t *testing.T) {
+		logBefore := len(a.log())
+		id := p.queue(dev, "scan")
+		waitFor(t, 20*time.Second, "the scan command to start", func() bool {
+			return strings.Contains(a.log()[logBefore:], `msg="executing command" start_time=`) &&
+				strings.Contains(a.log()[logBefore:], fmt.Sprintf("command_id=%d command_type=scan", id))
+		})
+		a.stop()
+		if !strings.Contains(a.log()[logBefore:], "command interrupted by the agent's shutdown; not reported") {
+			t.Skip("the scan ended before SIGTERM reached the agent; nothing to re-offer this time")
+		}
+		if _, _, _, done := p.commandDone(dev, id); done {
+			t.Fatal("the interrupted scan command has a result")
+		}
+		a.start()
+		waitFor(t, 60*time.Second, "the scan command to be offered again and answered", func() bool {
+			_, _, _, ok := p.commandDone(dev, id)
+			return ok
+		})
+		if status, errText, _, _ := p.commandDone(dev, id); status != "ok" {
+			t.Fatalf("re-offered scan command: %s %s, want ok", status, errText)
+		}
+	})
+
 	t.Run("platform outage: the agent backs off, recovers, and loses nothing", func(t *testing.T) {
 		// Stop the agent and forget its last boot, so that its next start
 		// scans (as after a reboot) while the platform is down.
