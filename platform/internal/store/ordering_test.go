@@ -27,6 +27,7 @@ func runOrdering(t *testing.T, open func(t *testing.T) []Store) {
 		{"scan kept once, older never latest", testScanOrder},
 		{"quarantine release counters", testRelease},
 		{"re-offer to a new agent run", testReofferNewRun},
+		{"re-offers to the same run counted apart", testReofferSameRun},
 	} {
 		t.Run(tt.name, func(t *testing.T) { tt.run(t, open(t)) })
 	}
@@ -190,5 +191,35 @@ func testReofferNewRun(t *testing.T, ss []Store) {
 	}
 	if n, _ := s.ExpireCommands(ctx, at.Add(timeout+time.Second), timeout); n != 1 {
 		t.Fatalf("expired %d, want 1", n)
+	}
+}
+
+// Fault-injection finding: on a lossy network a check-in answer carrying a
+// command was lost three times and the command ended "no result after 3
+// offers" although the agent never saw it. Offers to the same run count
+// apart (at most MaxReoffers). This test failed on the code before the fix.
+func testReofferSameRun(t *testing.T, ss []Store) {
+	s, ctx := ss[0], t.Context()
+	dev, _ := enroll(t, s, "lossy")
+	id, _ := s.QueueCommand(ctx, dev, protocol.CmdExec, []string{"GetOS"}, t0)
+	const timeout = time.Minute
+	at := t0
+	for i := 0; i < MaxReoffers+1; i++ {
+		c, ok, err := s.ClaimCommand(ctx, dev, "run-1", at, timeout)
+		if err != nil || !ok || c.ID != id || c.Offers != 1 {
+			t.Fatalf("offer %d to the same run: %+v %v %v", i+1, c, ok, err)
+		}
+		at = at.Add(timeout + time.Second)
+		if i < MaxReoffers {
+			if n, _ := s.ExpireCommands(ctx, at, timeout); n != 0 {
+				t.Fatalf("expired after %d lost answers", i+1)
+			}
+		}
+	}
+	if _, ok, _ := s.ClaimCommand(ctx, dev, "run-1", at, timeout); ok {
+		t.Fatal("offered to the same run more than MaxReoffers times")
+	}
+	if n, _ := s.ExpireCommands(ctx, at, timeout); n != 1 {
+		t.Fatalf("expired %d after MaxReoffers lost answers, want 1", n)
 	}
 }

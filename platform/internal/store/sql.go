@@ -211,7 +211,12 @@ var migrations = [][]string{
 			expires_at BIGINT NOT NULL)`,
 		`CREATE INDEX console_sessions_expiry ON console_sessions (expires_at)`,
 	},
-	5: {},
+	// Re-offers of a command to the same agent run (its answer was lost
+	// on the way) are counted apart from offers to new runs, so that a
+	// lossy network does not use up a command's three offers.
+	5: {
+		`ALTER TABLE commands ADD COLUMN reoffers INTEGER NOT NULL DEFAULT 0`,
+	},
 }
 
 // sqlStore implements Store on database/sql for both dialects. On SQLite, w
@@ -236,14 +241,22 @@ const (
 	// checking in (X-Agent-Run): that run ended without answering it
 	// (platform/DESIGN.md, "Re-offer after an agent restart").
 	infoQuery = `SELECT d.id, d.token_hash, d.group_id, g.scan_interval, g.version, d.releases,
-		CASE WHEN EXISTS (SELECT 1 FROM commands c WHERE c.device_id = d.id AND c.done_at = 0 AND c.offers < 3
+		CASE WHEN EXISTS (SELECT 1 FROM commands c WHERE c.device_id = d.id AND c.done_at = 0 AND c.offers < 3 AND c.reoffers < 10
 			AND (c.offered_at < ? OR (c.run <> '' AND ? <> '' AND c.run <> ?))) THEN 1 ELSE 0 END
 		FROM devices d JOIN device_groups g ON g.id = d.group_id WHERE d.uuid = ?`
 	// One statement: on PostgreSQL the row lock with SKIP LOCKED (and the
 	// re-check of the WHERE clause after a concurrent update) gives a
 	// command to one replica; on SQLite the single writer serializes it.
-	claimQuery = `UPDATE commands SET offered_at = ?, offers = offers + 1, run = ?
-		WHERE id = (SELECT id FROM commands WHERE device_id = ? AND done_at = 0 AND offers < 3
+	//
+	// An offer to the run the command was last handed to (its answer was
+	// lost: the same run checks in again after the timeout) counts as a
+	// re-offer, at most MaxReoffers; only an offer to a new run (or to an
+	// agent that names none) counts toward MaxOffers.
+	claimQuery = `UPDATE commands SET offered_at = ?,
+		offers = offers + CASE WHEN run = ? AND run <> '' THEN 0 ELSE 1 END,
+		reoffers = reoffers + CASE WHEN run = ? AND run <> '' THEN 1 ELSE 0 END,
+		run = ?
+		WHERE id = (SELECT id FROM commands WHERE device_id = ? AND done_at = 0 AND offers < 3 AND reoffers < 10
 			AND (offered_at < ? OR (run <> '' AND ? <> '' AND run <> ?))
 			ORDER BY id LIMIT 1{{SKIP}})
 		RETURNING id, command, params, offers`
@@ -529,7 +542,7 @@ func (s *sqlStore) CheckinInfo(ctx context.Context, deviceUUID, run string, now 
 func (s *sqlStore) ClaimCommand(ctx context.Context, deviceID int64, run string, now time.Time, timeout time.Duration) (Command, bool, error) {
 	var c Command
 	var params string
-	err := s.claimStmt.QueryRowContext(ctx, ms(now), run, deviceID, ms(now.Add(-timeout)), run, run).Scan(&c.ID, &c.Command, &params, &c.Offers)
+	err := s.claimStmt.QueryRowContext(ctx, ms(now), run, run, run, deviceID, ms(now.Add(-timeout)), run, run).Scan(&c.ID, &c.Command, &params, &c.Offers)
 	if errors.Is(err, sql.ErrNoRows) {
 		return c, false, nil
 	}
@@ -545,8 +558,8 @@ func (s *sqlStore) ClaimCommand(ctx context.Context, deviceID int64, run string,
 
 func (s *sqlStore) ExpireCommands(ctx context.Context, now time.Time, timeout time.Duration) (int64, error) {
 	res, err := s.w.ExecContext(ctx, s.q(`UPDATE commands SET done_at = ?, status = 'error', error = ?
-		WHERE done_at = 0 AND offers >= ? AND offered_at < ?`),
-		ms(now), fmt.Sprintf("no result after %d offers", MaxOffers), MaxOffers, ms(now.Add(-timeout)))
+		WHERE done_at = 0 AND (offers >= ? OR reoffers >= ?) AND offered_at < ?`),
+		ms(now), fmt.Sprintf("no result after %d offers", MaxOffers), MaxOffers, MaxReoffers, ms(now.Add(-timeout)))
 	if err != nil {
 		return 0, fmt.Errorf("expire commands: %w", err)
 	}

@@ -35,6 +35,10 @@ var (
 // number out (3) so that they can be prepared once.
 const MaxOffers = 3
 
+// MaxReoffers bounds the offers of a command to the same agent run whose
+// answers were lost on the way (they do not count toward MaxOffers).
+const MaxReoffers = 10
+
 // DefaultGroup is the group new devices join.
 const DefaultGroup = "default"
 
