@@ -154,9 +154,13 @@ func link(t *testing.T, dir, p, target string) {
 	must(t, os.Symlink(target, filepath.Join(dir, p)))
 }
 
-func chmod(t *testing.T, dir, p string, mode os.FileMode) { must(t, os.Chmod(filepath.Join(dir, p), mode)) }
+func chmod(t *testing.T, dir, p string, mode os.FileMode) {
+	must(t, os.Chmod(filepath.Join(dir, p), mode))
+}
 
-func chown(t *testing.T, dir, p string, uid, gid int) { must(t, os.Lchown(filepath.Join(dir, p), uid, gid)) }
+func chown(t *testing.T, dir, p string, uid, gid int) {
+	must(t, os.Lchown(filepath.Join(dir, p), uid, gid))
+}
 
 func remove(t *testing.T, dir, p string) { must(t, os.Remove(filepath.Join(dir, p))) }
 
