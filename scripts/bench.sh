@@ -18,14 +18,8 @@ echo "== WebAssembly host: interleaved side-by-side report (issue 5 goals)"
 AMAGENT_BENCH=1 go test -count=1 -run BenchReport -v ./host/ | grep -vE '^(=== RUN|--- PASS|PASS|ok )' | tee -a "$OUT/report.txt"
 
 echo
-echo "== whole programs side by side (same run)"
-go build -o "$OUT/runstat" ./scripts/runstat
-RS="$OUT/runstat"
-if command -v dpkg-query >/dev/null; then
-  "$RS" -n 10 -label "dpkg-query -W (baseline)" -- dpkg-query -W | tee -a "$OUT/report.txt"
-fi
-"$RS" -n 10 -label "amagent scan --once --json --no-pending" -- bin/amagent scan --once --json --no-pending | tee -a "$OUT/report.txt" || true
-"$RS" -n 5 -label "amagent scan --once --json (full)" -- bin/amagent scan --once --json | tee -a "$OUT/report.txt" || true
+echo "== whole programs side by side, interleaved (issue 15)"
+./scripts/bench-whole.sh | tee -a "$OUT/report.txt" || true
 
 echo
 echo "== hardening pack vs OpenSCAP on the same root tree (whole processes)"
