@@ -28,6 +28,7 @@ func runOrdering(t *testing.T, open func(t *testing.T) []Store) {
 		{"quarantine release counters", testRelease},
 		{"re-offer to a new agent run", testReofferNewRun},
 		{"re-offers to the same run counted apart", testReofferSameRun},
+		{"a command cut short goes after fresh ones", testCutShortGoesLast},
 	} {
 		t.Run(tt.name, func(t *testing.T) { tt.run(t, open(t)) })
 	}
@@ -221,5 +222,27 @@ func testReofferSameRun(t *testing.T, ss []Store) {
 	}
 	if n, _ := s.ExpireCommands(ctx, at, timeout); n != 1 {
 		t.Fatalf("expired %d after MaxReoffers lost answers, want 1", n)
+	}
+}
+
+// Fault-injection finding: with the agent killed soon after each start,
+// the oldest command was first in line at every new run and used up its
+// three offers while the ones behind it waited. A command already offered
+// now goes after those offered less. This test failed before the fix.
+func testCutShortGoesLast(t *testing.T, ss []Store) {
+	s, ctx := ss[0], t.Context()
+	dev, _ := enroll(t, s, "killed")
+	first, _ := s.QueueCommand(ctx, dev, protocol.CmdScan, nil, t0)
+	second, _ := s.QueueCommand(ctx, dev, protocol.CmdExec, []string{"GetOS"}, t0)
+	const timeout = time.Minute
+	if c, ok, _ := s.ClaimCommand(ctx, dev, "run-1", t0, timeout); !ok || c.ID != first {
+		t.Fatalf("first claim = %+v %v, want the oldest", c, ok)
+	}
+	// run-1 was killed; run-2 starts.
+	if c, ok, _ := s.ClaimCommand(ctx, dev, "run-2", t0, timeout); !ok || c.ID != second {
+		t.Fatalf("after a cut-short run = %+v %v, want the command not yet offered", c, ok)
+	}
+	if c, ok, _ := s.ClaimCommand(ctx, dev, "run-2", t0, timeout); !ok || c.ID != first {
+		t.Fatalf("then = %+v %v, want the cut-short one again", c, ok)
 	}
 }

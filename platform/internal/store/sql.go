@@ -217,6 +217,18 @@ var migrations = [][]string{
 	5: {
 		`ALTER TABLE commands ADD COLUMN reoffers INTEGER NOT NULL DEFAULT 0`,
 	},
+	// Scan deltas (issue 15, sections.go): the sections of each device's
+	// latest two scans, by digest, so that unchanged ones travel as their
+	// digest alone; scan_seq numbers the device's scans as they arrive.
+	6: {
+		`CREATE TABLE scan_sections (
+			device_id BIGINT NOT NULL REFERENCES devices(id),
+			sha256 TEXT NOT NULL,
+			body {{BLOB}} NOT NULL,
+			scan_seq BIGINT NOT NULL,
+			PRIMARY KEY (device_id, sha256))`,
+		`CREATE INDEX scan_sections_seq ON scan_sections (device_id, scan_seq)`,
+	},
 }
 
 // sqlStore implements Store on database/sql for both dialects. On SQLite, w
@@ -248,6 +260,11 @@ const (
 	// re-check of the WHERE clause after a concurrent update) gives a
 	// command to one replica; on SQLite the single writer serializes it.
 	//
+	// Commands go out oldest first, but one already offered goes after
+	// those offered less: a command whose runs keep being cut short (the
+	// agent killed, or a command that crashes it) does not hold the
+	// commands behind it.
+	//
 	// An offer to the run the command was last handed to (its answer was
 	// lost: the same run checks in again after the timeout) counts as a
 	// re-offer, at most MaxReoffers; only an offer to a new run (or to an
@@ -258,7 +275,7 @@ const (
 		run = ?
 		WHERE id = (SELECT id FROM commands WHERE device_id = ? AND done_at = 0 AND offers < 3 AND reoffers < 10
 			AND (offered_at < ? OR (run <> '' AND ? <> '' AND run <> ?))
-			ORDER BY id LIMIT 1{{SKIP}})
+			ORDER BY offers, id LIMIT 1{{SKIP}})
 		RETURNING id, command, params, offers`
 )
 
@@ -595,7 +612,8 @@ func (s *sqlStore) CompleteCommand(ctx context.Context, deviceID, commandID int6
 // when it is not older than the latest (scans.go).
 func (s *sqlStore) SaveScan(ctx context.Context, deviceID int64, sc NewScan, now time.Time) (ScanOutcome, error) {
 	scanID, report := sc.ID, sc.Report
-	hist := parseHistory(report) // history.go; parsed before the write lock
+	hist := parseHistory(report)   // history.go; parsed before the write lock
+	secs := reportSections(report) // sections.go
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return "", fmt.Errorf("save scan: %w", err)
@@ -610,6 +628,9 @@ func (s *sqlStore) SaveScan(ctx context.Context, deviceID int64, sc NewScan, now
 		if err := s.saveHistory(ctx, tx, deviceID, scanID, hist, now); err != nil {
 			return "", fmt.Errorf("save scan: %w", err)
 		}
+	}
+	if err := s.saveSections(ctx, tx, deviceID, secs); err != nil {
+		return "", fmt.Errorf("save scan: %w", err)
 	}
 	if err := tx.Commit(); err != nil {
 		return "", fmt.Errorf("save scan: %w", err)
