@@ -22,6 +22,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/amagent/amagent/agent/identity"
@@ -33,6 +34,11 @@ import (
 // ErrUnauthorized is returned when the platform refuses the device token
 // even after a fresh enrollment.
 var ErrUnauthorized = errors.New("platform refused the device token (401)")
+
+// ErrFullScanRequired is returned by PostScan when the platform does not
+// hold a section sent as its digest (409 with "full_scan_required"): the
+// scan is to be sent again in full. It is not outbox.ErrPermanent.
+var ErrFullScanRequired = errors.New("platform asked for the full scan")
 
 // Client talks to the platform on behalf of one device.
 type Client struct {
@@ -60,6 +66,10 @@ type Client struct {
 	Run string
 
 	runOnce sync.Once
+
+	// deltas: the platform's last answer to a check-in or a scan carried
+	// protocol.HeaderScanDeltas (it takes placeholders and gzip).
+	deltas atomic.Bool
 
 	// One enrollment in flight (PROTOCOL.md): callers that find no token,
 	// or a refused one, at the same time share one POST /enroll.
@@ -106,10 +116,11 @@ func (c *Client) Checkin(ctx context.Context) (protocol.CheckinResponse, []byte,
 		zone = c.Zone
 	}
 	u := CheckinURL(c.server(), uptime, c.Version, TZOffset(now(), zone()))
-	r, err := c.do(ctx, u, nil)
+	r, err := c.do(ctx, u, nil, false)
 	if err != nil {
 		return resp, nil, err
 	}
+	c.noteDeltas(r)
 	if r.Status != http.StatusOK {
 		return resp, r.Body, fmt.Errorf("platform answered %d %s: %s", r.Status, http.StatusText(r.Status), httpx.Snippet(r.Body, 200))
 	}
@@ -148,17 +159,50 @@ func (c *Client) uptime(ctx context.Context) (time.Duration, error) {
 // 400, a damaged answer) is retried: a report is dropped only when the
 // platform says it will never take it.
 func (c *Client) Post(ctx context.Context, path string, body []byte) error {
-	r, err := c.do(ctx, c.server()+path, body)
+	_, err := c.postReport(ctx, path, body, false)
+	return err
+}
+
+// ScanDeltas reports whether the platform said, in its last answer to a
+// check-in or a scan, that it takes scans with section placeholders,
+// gzip-compressed (protocol.HeaderScanDeltas).
+func (c *Client) ScanDeltas() bool { return c.deltas.Load() }
+
+func (c *Client) noteDeltas(r httpx.Response) {
+	if r.Status >= 200 && r.Status < 300 || r.Status == http.StatusConflict {
+		c.deltas.Store(r.Header.Get(protocol.HeaderScanDeltas) == protocol.ScanDeltasV1)
+	}
+}
+
+// PostScan delivers a scan report as Post does, gzip-compressed when gz
+// is true; it returns the bytes sent. A 409 whose body says
+// "full_scan_required" is ErrFullScanRequired.
+func (c *Client) PostScan(ctx context.Context, body []byte, gz bool) (int, error) {
+	if gz {
+		body = httpx.Gzip(body)
+	}
+	n := len(body)
+	r, err := c.postReport(ctx, protocol.PathScan, body, gz)
+	if err == nil || errors.Is(err, ErrFullScanRequired) {
+		c.noteDeltas(r)
+	}
+	return n, err
+}
+
+func (c *Client) postReport(ctx context.Context, path string, body []byte, gz bool) (httpx.Response, error) {
+	r, err := c.do(ctx, c.server()+path, body, gz)
 	if err != nil {
-		return err
+		return r, err
 	}
 	switch {
 	case r.Status >= 200 && r.Status < 300:
-		return nil
+		return r, nil
+	case r.Status == http.StatusConflict && fullScanRequired(r.Body):
+		return r, fmt.Errorf("POST %s: platform answered %d: %s: %w", path, r.Status, httpx.Snippet(r.Body, 200), ErrFullScanRequired)
 	case r.Status == http.StatusRequestTimeout || r.Status == http.StatusTooManyRequests || r.Status >= 500 || !platformError(r.Body):
-		return fmt.Errorf("POST %s: platform answered %d: %s", path, r.Status, httpx.Snippet(r.Body, 200))
+		return r, fmt.Errorf("POST %s: platform answered %d: %s", path, r.Status, httpx.Snippet(r.Body, 200))
 	default:
-		return fmt.Errorf("POST %s: platform answered %d: %s: %w", path, r.Status, httpx.Snippet(r.Body, 200), outbox.ErrPermanent)
+		return r, fmt.Errorf("POST %s: platform answered %d: %s: %w", path, r.Status, httpx.Snippet(r.Body, 200), outbox.ErrPermanent)
 	}
 }
 
@@ -202,14 +246,14 @@ func (c *Client) Get(ctx context.Context, path string, maxBody int64) ([]byte, e
 
 // do POSTs with the device's credentials, enrolling first when there is
 // no token and again once when the platform answers 401.
-func (c *Client) do(ctx context.Context, u string, body []byte) (httpx.Response, error) {
+func (c *Client) do(ctx context.Context, u string, body []byte, gz bool) (httpx.Response, error) {
 	if c.Identity.Token() == "" {
 		if err := c.enroll(ctx, ""); err != nil {
 			return httpx.Response{}, err
 		}
 	}
 	sent := c.Identity.Token()
-	r, err := c.post(ctx, u, body)
+	r, err := c.post(ctx, u, body, gz)
 	if err != nil || r.Status != http.StatusUnauthorized {
 		return r, err
 	}
@@ -217,16 +261,19 @@ func (c *Client) do(ctx context.Context, u string, body []byte) (httpx.Response,
 	if err := c.enroll(ctx, sent); err != nil {
 		return httpx.Response{}, err
 	}
-	r, err = c.post(ctx, u, body)
+	r, err = c.post(ctx, u, body, gz)
 	if err == nil && r.Status == http.StatusUnauthorized {
 		return r, ErrUnauthorized
 	}
 	return r, err
 }
 
-func (c *Client) post(ctx context.Context, u string, body []byte) (httpx.Response, error) {
+func (c *Client) post(ctx context.Context, u string, body []byte, gz bool) (httpx.Response, error) {
 	c.Log.Info("performing request", "request_type", http.MethodPost, "url", u)
 	hdr := http.Header{}
+	if gz {
+		hdr.Set("Content-Encoding", httpx.ContentEncodingGzip)
+	}
 	hdr.Set(protocol.HeaderAuthorization, "Bearer "+c.Identity.Token())
 	hdr.Set(protocol.HeaderDeviceUUID, c.Identity.UUID())
 	hdr.Set(protocol.HeaderAgentRun, c.run())
@@ -298,6 +345,15 @@ func (c *Client) enrollOnce(ctx context.Context) error {
 	}
 	c.Log.Info("enrolled", "device_uuid", c.Identity.UUID())
 	return nil
+}
+
+// fullScanRequired reports whether a 409's body is the platform's request
+// for the full scan ({"error": "...", "full_scan_required": true}).
+func fullScanRequired(body []byte) bool {
+	var v struct {
+		Full bool `json:"full_scan_required"`
+	}
+	return json.Unmarshal(body, &v) == nil && v.Full
 }
 
 // platformError reports whether an answer's body is the platform's own

@@ -85,6 +85,10 @@ type Loop struct {
 
 	// answered remembers the commands this run reported (interrupted.go).
 	answered answeredSet
+
+	// delta holds the digests of the sections the platform keeps
+	// (scandelta.go).
+	delta scanDelta
 }
 
 // NewLoop returns a loop with the platform config kept in Store applied.
@@ -102,6 +106,7 @@ func NewLoop(o LoopOptions) *Loop {
 		o.MaxChain = DefaultMaxChain
 	}
 	l := &Loop{o: o, interval: o.Interval}
+	l.delta = scanDelta{store: o.Store, log: o.Log}
 	l.backoff = retry.New(o.RetryInitial, o.RetryMax, o.Jitter, o.Rand)
 	l.loadConfig()
 	return l
@@ -399,6 +404,9 @@ func (l *Loop) flush(ctx context.Context) {
 		return
 	}
 	sent, err := l.o.Outbox.Flush(ctx, func(ctx context.Context, it outbox.Item) error {
+		if it.Kind == outbox.KindScan && it.Path == protocol.PathScan {
+			return l.sendScan(ctx, it)
+		}
 		return l.o.Client.Post(ctx, it.Path, it.Body)
 	})
 	if err != nil && ctx.Err() == nil {

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"bytes"
 	"crypto/ed25519"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -266,6 +265,7 @@ func (s *Server) checkin(w http.ResponseWriter, r *http.Request) {
 		ScanInterval:    info.ScanInterval,
 		Worklets:        list,
 	}
+	w.Header().Set(protocol.HeaderScanDeltas, protocol.ScanDeltasV1) // scandelta.go
 	writeJSON(w, http.StatusOK, resp)
 }
 
@@ -384,6 +384,8 @@ func (s *Server) scan(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	// This platform takes section digests and gzip (scandelta.go).
+	w.Header().Set(protocol.HeaderScanDeltas, protocol.ScanDeltasV1)
 	// One upload per device (and MaxScans in all) is read at a time; a
 	// refused one is answered before a byte of its body is read.
 	release, reason, ok := s.scans.acquire(devID)
@@ -396,19 +398,11 @@ func (s *Server) scan(w http.ResponseWriter, r *http.Request) {
 	if s.scanReceiving != nil {
 		s.scanReceiving(devID)
 	}
-	limit := s.cfg.MaxScanBytes
-	r.Body = http.MaxBytesReader(w, r.Body, limit)
-	buf := bytes.NewBuffer(make([]byte, 0, min(max(r.ContentLength, 0), limit)+bytes.MinRead))
-	if _, err := buf.ReadFrom(r.Body); err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("scan is larger than %d bytes", limit))
-			return
-		}
-		writeError(w, http.StatusBadRequest, "reading the scan failed")
+	up, ok := s.readScan(w, r, devID) // scandelta.go: gzip, section digests
+	if !ok {
 		return
 	}
-	body := buf.Bytes()
+	body := up.body
 	var in scanIn
 	if err := json.Unmarshal(body, &in); err != nil {
 		writeError(w, http.StatusBadRequest, "malformed scan report: "+err.Error())
@@ -437,7 +431,8 @@ func (s *Server) scan(w http.ResponseWriter, r *http.Request) {
 	// drop it) and never replaces the device's latest.
 	switch outcome {
 	case store.ScanStored:
-		s.log.Info("scan stored", "device_id", devID, "scan_id", in.ScanID, "compliant", sum.Compliant, "non_compliant", sum.NonCompliant, "error", sum.Error, "quarantined", sum.Quarantined)
+		s.log.Info("scan stored", "device_id", devID, "scan_id", in.ScanID, "compliant", sum.Compliant, "non_compliant", sum.NonCompliant, "error", sum.Error, "quarantined", sum.Quarantined,
+			"bytes_received", up.wire, "bytes", len(body), "sections_from_digest", up.reused)
 	case store.ScanDuplicate:
 		s.log.Info("scan received again; kept once", "device_id", devID, "scan_id", in.ScanID)
 	default:

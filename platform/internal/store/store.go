@@ -234,6 +234,10 @@ type Store interface {
 	// is ScanOlder and never becomes the latest (nor moves last_scan);
 	// otherwise it is the device's latest, ScanStored.
 	SaveScan(ctx context.Context, deviceID int64, sc NewScan, now time.Time) (ScanOutcome, error)
+	// ScanSections returns, of the given section digests, those the
+	// platform holds for the device, with their bytes (sections.go; the
+	// sections of the device's latest two scans are held).
+	ScanSections(ctx context.Context, deviceID int64, digests []string) (map[string][]byte, error)
 	// ReleaseWorklet lifts the quarantine of a worklet on one device
 	// (deviceID > 0) or on every device (0) by raising its release
 	// counter, which agents read at their next check-in; it returns the
