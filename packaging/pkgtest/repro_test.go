@@ -7,10 +7,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sort"
+	"strings"
 	"testing"
 )
 
-// Two builds of the committed HEAD, in different folders, at different
+// Two builds of the committed HEAD (the same commit), in different folders, at different
 // times, the second with an empty build cache, give identical binaries
 // and packages.
 func TestReproducible(t *testing.T) {
@@ -31,10 +32,21 @@ func TestReproducible(t *testing.T) {
 		}
 		return m
 	}
+	// One commit for both builds (HEAD may move while the first one runs).
+	head, err := exec.Command("git", "-C", root(t), "rev-parse", "HEAD").Output()
+	if err != nil {
+		t.Fatalf("git rev-parse HEAD: %v", err)
+	}
+	commit := strings.TrimSpace(string(head))
 	build := func(name string, freshCache bool) map[string]string {
 		src := filepath.Join(t.TempDir(), name, "amagent")
-		if out, err := exec.Command("git", "clone", "--quiet", "--shared", root(t), src).CombinedOutput(); err != nil {
-			t.Fatalf("git clone: %v\n%s", err, out)
+		for _, args := range [][]string{
+			{"clone", "--quiet", "--shared", "--no-checkout", root(t), src},
+			{"-C", src, "checkout", "--quiet", "--detach", commit},
+		} {
+			if out, err := exec.Command("git", args...).CombinedOutput(); err != nil {
+				t.Fatalf("git %v: %v\n%s", args, err, out)
+			}
 		}
 		cmd := exec.Command("./scripts/package.sh")
 		cmd.Dir = src
