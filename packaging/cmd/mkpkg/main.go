@@ -97,6 +97,26 @@ func run(args []string) error {
 	}
 	info.MTime = when
 	info.Target = ""
+	// Maintainer scripts are read from disk, and apk keeps their mtimes
+	// (a checkout's time): use copies dated like everything else.
+	for i, p := range []*string{&info.Scripts.PreInstall, &info.Scripts.PostInstall, &info.Scripts.PreRemove, &info.Scripts.PostRemove,
+		&info.APK.Scripts.PreUpgrade, &info.APK.Scripts.PostUpgrade, &info.RPM.Scripts.PreTrans, &info.RPM.Scripts.PostTrans} {
+		if *p == "" {
+			continue
+		}
+		cp := filepath.Join(docDir, fmt.Sprintf("script-%d", i))
+		b, err := os.ReadFile(*p)
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(cp, b, 0o755); err != nil {
+			return err
+		}
+		if err := os.Chtimes(cp, when, when); err != nil {
+			return err
+		}
+		*p = cp
+	}
 	// Files from disk would keep their own mtimes (a checkout's time).
 	for _, c := range info.Contents {
 		if c.FileInfo == nil {
