@@ -19,7 +19,9 @@ func testScanSections(t *testing.T, ss []Store) {
 	s, ctx := ss[0], t.Context()
 	a, _ := enroll(t, s, "a")
 	b, _ := enroll(t, s, "b")
-	long := func(tag string) string { return `{"tag":"` + tag + `","pad":"` + strings.Repeat("x", protocol.MinSectionBytes) + `"}` }
+	long := func(tag string) string {
+		return `{"tag":"` + tag + `","pad":"` + strings.Repeat("x", protocol.MinSectionBytes) + `"}`
+	}
 	rep := func(id, os, sw string) []byte {
 		return []byte(`{"scan_id":"` + id + `","scan":{"hostname":"a","os":` + os + `,"software":` + sw + `},"results":[]}`)
 	}
