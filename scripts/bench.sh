@@ -22,6 +22,10 @@ echo "== whole programs side by side, interleaved (issue 15)"
 ./scripts/bench-whole.sh | tee -a "$OUT/report.txt" || true
 
 echo
+echo "== scan upload bytes: a first scan and an unchanged rescan of this machine (issue 15 goal: rescan < 2 KB)"
+AMAGENT_BENCH=1 go test -count=1 -run TestScanUploadBytes -v ./agent/checkin/ | grep -E 'scan upload|SKIP|FAIL' | tee -a "$OUT/report.txt" || true
+
+echo
 echo "== hardening pack vs OpenSCAP on the same root tree (whole processes)"
 ./scripts/bench-hardening.sh | tee -a "$OUT/report.txt" || true
 
