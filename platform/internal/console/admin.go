@@ -115,40 +115,34 @@ func (c *Console) workletPage(w http.ResponseWriter, r *http.Request, p *page) {
 			}
 		}
 	}
-	want := status
-	if status == "failing" {
-		want = ""
-	}
-	devs, err := c.st.WorkletDevices(ctx, name, want)
+	sum, _, err := c.fleetSummary(ctx)
 	if err != nil {
 		c.dbError(w, r, p, err)
 		return
 	}
-	if len(d.Versions) == 0 && len(devs) == 0 && len(d.Assigned) == 0 {
+	var o store.Outcomes
+	known := len(d.Versions) > 0 || len(d.Assigned) > 0
+	for _, x := range sum.Worklets {
+		if x.Name == name {
+			o, known = x.Outcomes, true
+		}
+	}
+	if !known {
 		c.errorPage(w, r, p, http.StatusNotFound, "There is no worklet or policy named "+name+".")
 		return
 	}
-	var o store.Outcomes
 	t := &Table{ID: "f", Caption: "Devices and their newest result", Empty: "No device matches.",
 		Columns: []Column{{Key: "hostname", Label: "Hostname"}, {Key: "group", Label: "Group"}, {Key: "version", Label: "Version"},
 			{Key: "status", Label: "Status"}, {Key: "message", Label: "Message or error"}, {Key: "scanned", Label: "Scanned"},
 			{Key: "action", Label: "", NoSort: true}}}
+	q := r.URL.Query()
+	st := readState(q, "f", t.Columns, "status", false)
+	devs, total, err := c.st.WorkletDevices(ctx, name, status, st.sort, st.desc, (st.page-1)*perPage, perPage)
+	if err != nil {
+		c.dbError(w, r, p, err)
+		return
+	}
 	for _, x := range devs {
-		switch x.Status {
-		case store.OutcomeCompliant:
-			o.Compliant++
-		case store.OutcomeNonCompliant:
-			o.NonCompliant++
-		case store.OutcomeNotApplicable:
-			o.NotApplicable++
-		case store.OutcomeQuarantined:
-			o.Quarantined++
-		default:
-			o.Error++
-		}
-		if status == "failing" && (x.Status == store.OutcomeCompliant || x.Status == store.OutcomeNotApplicable) {
-			continue
-		}
 		act := Cell{}
 		if x.Status == store.OutcomeQuarantined {
 			act.Form = &CellForm{Action: "/worklets/" + url.PathEscape(name) + "/release", Label: "Release", Fields: map[string]string{"device": x.UUID}}
@@ -157,11 +151,9 @@ func (c *Console) workletPage(w http.ResponseWriter, r *http.Request, p *page) {
 			{Text: x.Status, Class: outcomeClass(x.Status)}, text(strings.TrimSpace(x.Message + " " + x.Error)),
 			{Text: when(x.ScannedAt, p.Now), Sort: x.ScannedAt.UnixMilli()}, act})
 	}
-	if status == "" {
-		d.Bar = outcomeBar(o)
-	}
+	d.Bar = outcomeBar(o)
 	d.Quarantined = o.Quarantined
-	t.sortPage("/worklets/"+url.PathEscape(name), r.URL.Query(), "status", false, perPage)
+	t.links("/worklets/"+url.PathEscape(name), q, st, total, perPage)
 	d.Table = t
 	p.Title, p.Nav, p.Data = name, "worklets", d
 	c.render(w, r, http.StatusOK, "worklet", p)

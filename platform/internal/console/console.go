@@ -77,6 +77,7 @@ type Console struct {
 	summary aggregate[store.FleetSummary]
 	updates aggregate[[]store.UpdateCount]
 	trend   aggregate[[]store.TrendDay]
+	oses    aggregate[[]string]
 }
 
 //go:embed templates/*.html

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/amagent/amagent/platform/internal/store"
+	"github.com/amagent/amagent/wasm-modules/go/debver"
 )
 
 const (
@@ -229,12 +230,8 @@ func numLinkBad(n int, class string) Cell {
 // filter by.
 func (c *Console) filterChoices(r *http.Request) (groups, oses, worklets []string, err error) {
 	ctx := r.Context()
-	gs, err := c.st.Groups(ctx)
-	if err != nil {
+	if groups, err = c.st.GroupNames(ctx); err != nil {
 		return nil, nil, nil, err
-	}
-	for _, g := range gs {
-		groups = append(groups, g.Name)
 	}
 	ws, err := c.st.Worklets(ctx)
 	if err != nil {
@@ -245,7 +242,7 @@ func (c *Console) filterChoices(r *http.Request) (groups, oses, worklets []strin
 			worklets = append(worklets, w.Name)
 		}
 	}
-	oses, err = c.st.OSNames(ctx)
+	oses, _, err = c.oses.get(ctx, c.cfg.AggregateTTL, c.st.OSNames)
 	return groups, oses, worklets, err
 }
 
@@ -259,23 +256,44 @@ type softwareData struct {
 }
 
 func (c *Console) softwarePage(w http.ResponseWriter, r *http.Request, p *page) {
+	ctx := r.Context()
 	q := r.URL.Query()
 	d := softwareData{Name: strings.TrimSpace(q.Get("name")), Below: strings.TrimSpace(q.Get("below"))}
 	if d.Name != "" {
-		rows, err := c.softwareRows(r, d.Name, d.Below)
+		counts, err := c.st.SoftwareVersions(ctx, d.Name)
 		if err != nil {
 			c.dbError(w, r, p, err)
 			return
 		}
-		d.Count = len(rows)
-		vt := &Table{ID: "v", Caption: "Versions of " + d.Name, Empty: "No device has this package.",
-			Columns: []Column{{Key: "version", Label: "Version"}, {Key: "devices", Label: "Devices", Num: true}}}
-		counts := map[string]int{}
-		for _, x := range rows {
-			counts[x.Version]++
+		// "Below V" is decided on the few distinct versions, then the
+		// database pages the devices at those versions.
+		var versions []string
+		if d.Below != "" {
+			if _, err := debver.Parse(d.Below); err != nil {
+				c.errorPage(w, r, p, http.StatusBadRequest, fmt.Sprintf("version %q: %v", d.Below, err))
+				return
+			}
+			versions = []string{}
+			for _, v := range counts {
+				if debver.Compare(v.Name, d.Below) < 0 {
+					versions = append(versions, v.Name)
+				}
+			}
 		}
-		for v, n := range counts {
-			vt.Rows = append(vt.Rows, []Cell{{Text: v, Sort: versionKey(v)}, num(n)})
+		vt := &Table{ID: "v", Caption: "Versions of " + d.Name, Empty: "No device has this package.",
+			Columns: []Column{{Key: "version", Label: "Version"}, {Key: "devices", Label: "Devices", Num: true}, {Key: "below", Label: "Below " + d.Below}}}
+		for _, v := range counts {
+			below := ""
+			if d.Below != "" && slices.Contains(versions, v.Name) {
+				below = "yes"
+			}
+			vt.Rows = append(vt.Rows, []Cell{{Text: v.Name, Sort: versionKey(v.Name)}, num(v.Devices), {Text: below, Class: map[bool]string{true: "o-bad"}[below != ""]}})
+		}
+		if d.Below == "" {
+			vt.Columns = vt.Columns[:2]
+			for i := range vt.Rows {
+				vt.Rows[i] = vt.Rows[i][:2]
+			}
 		}
 		vt.sortPage("/software", q, "version", true, perPageSmall)
 		d.Versions = vt
@@ -287,14 +305,21 @@ func (c *Console) softwarePage(w http.ResponseWriter, r *http.Request, p *page) 
 			Columns: []Column{{Key: "hostname", Label: "Hostname"}, {Key: "group", Label: "Group"}, {Key: "version", Label: "Version"},
 				{Key: "arch", Label: "Architecture"}, {Key: "source", Label: "Source"}},
 			Exports: []Link{{"CSV", "/software.csv?" + exp.Encode()}, {"JSON", "/software.json?" + exp.Encode()}}}
+		st := readState(q, "s", dt.Columns, "hostname", false)
+		rows, total, err := c.st.SoftwarePage(ctx, d.Name, versions, st.sort, st.desc, (st.page-1)*perPage, perPage)
+		if err != nil {
+			c.dbError(w, r, p, err)
+			return
+		}
+		d.Count = total
 		for _, x := range rows {
 			dt.Rows = append(dt.Rows, []Cell{{Text: x.Hostname, Href: "/devices/" + url.PathEscape(x.UUID)}, text(x.Group),
 				{Text: x.Version, Sort: versionKey(x.Version)}, text(x.Architecture), text(x.Source)})
 		}
-		dt.sortPage("/software", q, "hostname", false, perPage)
+		dt.links("/software", q, st, total, perPage)
 		d.Devices = dt
-		if len(rows) == 0 && d.Below == "" {
-			names, err := c.st.SoftwareNames(r.Context(), d.Name, 30)
+		if len(counts) == 0 {
+			names, err := c.st.SoftwareNames(ctx, d.Name, 30)
 			if err != nil {
 				c.dbError(w, r, p, err)
 				return

@@ -31,9 +31,18 @@ type Reporting interface {
 	// ComplianceTrend sums the outcomes of the scans received per UTC day
 	// from since on.
 	ComplianceTrend(ctx context.Context, since time.Time) ([]TrendDay, error)
-	// WorkletDevices lists the devices whose newest scan has a result of
-	// the worklet (with the status, when not empty).
-	WorkletDevices(ctx context.Context, worklet, status string) ([]WorkletDevice, error)
+	// WorkletDevices pages the devices whose newest scan has a result of
+	// the worklet (with the status, when not empty; "failing" is any
+	// status but compliant and not applicable), sorted by one of
+	// WorkletSorts, and says how many there are.
+	WorkletDevices(ctx context.Context, worklet, status, sort string, desc bool, offset, limit int) ([]WorkletDevice, int, error)
+	// SoftwareVersions counts the devices per version of package name.
+	SoftwareVersions(ctx context.Context, name string) ([]NameCount, error)
+	// SoftwarePage pages the devices with package name (at one of
+	// versions, when not nil), sorted by one of SoftwareSorts.
+	SoftwarePage(ctx context.Context, name string, versions []string, sort string, desc bool, offset, limit int) ([]SoftwareRow, int, error)
+	// GroupNames lists the groups' names.
+	GroupNames(ctx context.Context) ([]string, error)
 	// DeviceUpdates lists a device's pending updates from its newest scan.
 	DeviceUpdates(ctx context.Context, deviceID int64) ([]DeviceUpdate, error)
 	// SoftwareDevices lists every (device, package) with this exact
@@ -204,8 +213,17 @@ func (s *sqlStore) ListDevices(ctx context.Context, q DeviceQuery) ([]DeviceRow,
 		args = append(args, "%"+likeEscape(q.Search)+"%", likeEscape(strings.ToLower(q.Search))+"%")
 	}
 	cond := " WHERE " + strings.Join(where, " AND ")
+	// The count joins only what the filter reads (without a filter it
+	// reads the devices_active index alone).
+	countFrom := ` FROM devices d`
+	if q.Group != "" {
+		countFrom += ` JOIN device_groups g ON g.id = d.group_id`
+	}
+	if q.OS != "" {
+		countFrom += ` JOIN device_inventory i ON i.device_id = d.id`
+	}
 	var total int
-	if err := s.r.QueryRowContext(ctx, s.q(`SELECT COUNT(*)`+deviceRowFrom+cond), args...).Scan(&total); err != nil {
+	if err := s.r.QueryRowContext(ctx, s.q(`SELECT COUNT(*)`+countFrom+cond), args...).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("count devices: %w", err)
 	}
 	col, ok := DeviceSorts[q.Sort]
@@ -420,17 +438,38 @@ type WorkletDevice struct {
 	ScannedAt time.Time `json:"scanned_at"`
 }
 
-func (s *sqlStore) WorkletDevices(ctx context.Context, worklet, status string) ([]WorkletDevice, error) {
-	q := `SELECT d.id, d.uuid, d.hostname, g.name, r.version, r.status, r.message, r.error, r.scanned_at
-		FROM device_results r JOIN devices d ON d.id = r.device_id JOIN device_groups g ON g.id = d.group_id
-		WHERE r.worklet = ?`
+// WorkletSorts maps WorkletDevices' sort keys to columns.
+var WorkletSorts = map[string]string{
+	"hostname": "d.hostname", "group": "g.name", "version": "r.version", "status": "r.status",
+	"message": "r.message", "scanned": "r.scanned_at",
+}
+
+func (s *sqlStore) WorkletDevices(ctx context.Context, worklet, status, sort string, desc bool, offset, limit int) ([]WorkletDevice, int, error) {
+	from := ` FROM device_results r JOIN devices d ON d.id = r.device_id JOIN device_groups g ON g.id = d.group_id WHERE r.worklet = ?`
 	args := []any{worklet}
-	if status != "" {
-		q, args = q+` AND r.status = ?`, append(args, status)
+	switch status {
+	case "":
+	case "failing":
+		from += ` AND r.status <> 'compliant' AND r.status <> 'not-applicable'`
+	default:
+		from, args = from+` AND r.status = ?`, append(args, status)
 	}
-	rows, err := s.r.QueryContext(ctx, s.q(q+` ORDER BY d.hostname LIMIT 100000`), args...)
+	var total int
+	if err := s.r.QueryRowContext(ctx, s.q(`SELECT COUNT(*)`+from), args...).Scan(&total); err != nil {
+		return nil, 0, fmt.Errorf("worklet %s devices: %w", worklet, err)
+	}
+	col, ok := WorkletSorts[sort]
+	if !ok {
+		col = "r.status"
+	}
+	dir := " ASC"
+	if desc {
+		dir = " DESC"
+	}
+	rows, err := s.r.QueryContext(ctx, s.q(`SELECT d.id, d.uuid, d.hostname, g.name, r.version, r.status, r.message, r.error, r.scanned_at`+from+
+		` ORDER BY `+col+dir+`, d.hostname, d.id LIMIT ? OFFSET ?`), append(args, max(limit, 1), max(offset, 0))...)
 	if err != nil {
-		return nil, fmt.Errorf("worklet %s devices: %w", worklet, err)
+		return nil, 0, fmt.Errorf("worklet %s devices: %w", worklet, err)
 	}
 	defer rows.Close()
 	out := []WorkletDevice{}
@@ -438,12 +477,12 @@ func (s *sqlStore) WorkletDevices(ctx context.Context, worklet, status string) (
 		var w WorkletDevice
 		var at int64
 		if err := rows.Scan(&w.DeviceID, &w.UUID, &w.Hostname, &w.Group, &w.Version, &w.Status, &w.Message, &w.Error, &at); err != nil {
-			return nil, fmt.Errorf("worklet %s devices: %w", worklet, err)
+			return nil, 0, fmt.Errorf("worklet %s devices: %w", worklet, err)
 		}
 		w.ScannedAt = fromMS(at)
 		out = append(out, w)
 	}
-	return out, rows.Err()
+	return out, total, rows.Err()
 }
 
 // SoftwareRow is one package on one device.
@@ -472,6 +511,86 @@ func Below(rows []SoftwareRow, below string) ([]SoftwareRow, error) {
 		}
 	}
 	return out, nil
+}
+
+// SoftwareSorts maps SoftwarePage's sort keys to columns.
+var SoftwareSorts = map[string]string{
+	"hostname": "d.hostname", "group": "g.name", "version": "p.version", "arch": "p.architecture", "source": "p.source",
+}
+
+func (s *sqlStore) SoftwarePage(ctx context.Context, name string, versions []string, sort string, desc bool, offset, limit int) ([]SoftwareRow, int, error) {
+	from := ` FROM device_software p JOIN devices d ON d.id = p.device_id JOIN device_groups g ON g.id = d.group_id WHERE p.name = ?`
+	args := []any{name}
+	if versions != nil {
+		if len(versions) == 0 {
+			return []SoftwareRow{}, 0, nil
+		}
+		from += ` AND p.version IN (` + strings.TrimSuffix(strings.Repeat("?, ", len(versions)), ", ") + `)`
+		for _, v := range versions {
+			args = append(args, v)
+		}
+	}
+	var total int
+	if err := s.r.QueryRowContext(ctx, s.q(`SELECT COUNT(*)`+from), args...).Scan(&total); err != nil {
+		return nil, 0, fmt.Errorf("software %s: %w", name, err)
+	}
+	col, ok := SoftwareSorts[sort]
+	if !ok {
+		col = "d.hostname"
+	}
+	dir := " ASC"
+	if desc {
+		dir = " DESC"
+	}
+	rows, err := s.r.QueryContext(ctx, s.q(`SELECT d.id, d.uuid, d.hostname, g.name, p.name, p.version, p.architecture, p.source`+from+
+		` ORDER BY `+col+dir+`, d.hostname, d.id LIMIT ? OFFSET ?`), append(args, max(limit, 1), max(offset, 0))...)
+	if err != nil {
+		return nil, 0, fmt.Errorf("software %s: %w", name, err)
+	}
+	defer rows.Close()
+	out := []SoftwareRow{}
+	for rows.Next() {
+		var r SoftwareRow
+		if err := rows.Scan(&r.DeviceID, &r.UUID, &r.Hostname, &r.Group, &r.Name, &r.Version, &r.Architecture, &r.Source); err != nil {
+			return nil, 0, fmt.Errorf("software %s: %w", name, err)
+		}
+		out = append(out, r)
+	}
+	return out, total, rows.Err()
+}
+
+func (s *sqlStore) SoftwareVersions(ctx context.Context, name string) ([]NameCount, error) {
+	rows, err := s.r.QueryContext(ctx, s.q(`SELECT version, COUNT(*) FROM device_software WHERE name = ? GROUP BY version`), name)
+	if err != nil {
+		return nil, fmt.Errorf("software %s versions: %w", name, err)
+	}
+	defer rows.Close()
+	out := []NameCount{}
+	for rows.Next() {
+		var n NameCount
+		if err := rows.Scan(&n.Name, &n.Devices); err != nil {
+			return nil, fmt.Errorf("software %s versions: %w", name, err)
+		}
+		out = append(out, n)
+	}
+	return out, rows.Err()
+}
+
+func (s *sqlStore) GroupNames(ctx context.Context) ([]string, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT name FROM device_groups ORDER BY name`)
+	if err != nil {
+		return nil, fmt.Errorf("group names: %w", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			return nil, fmt.Errorf("group names: %w", err)
+		}
+		out = append(out, n)
+	}
+	return out, rows.Err()
 }
 
 func (s *sqlStore) SoftwareDevices(ctx context.Context, name string) ([]SoftwareRow, error) {

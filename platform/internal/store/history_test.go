@@ -120,9 +120,24 @@ func testHistoryLatest(t *testing.T, ss []Store) {
 	if byName["ssh"].Compliant != 2 || byName["disk"].NotApplicable != 1 || byName["disk"].NonCompliant != 1 || byName["q"].Quarantined != 1 {
 		t.Fatalf("worklet outcomes = %+v", byName)
 	}
-	wd, err := s.WorkletDevices(ctx, "disk", OutcomeNonCompliant)
-	if err != nil || len(wd) != 1 || wd[0].Hostname != "b" || wd[0].Message != "disk says non-compliant" {
-		t.Fatalf("WorkletDevices = %+v, %v", wd, err)
+	wd, n, err := s.WorkletDevices(ctx, "disk", OutcomeNonCompliant, "hostname", false, 0, 10)
+	if err != nil || n != 1 || len(wd) != 1 || wd[0].Hostname != "b" || wd[0].Message != "disk says non-compliant" {
+		t.Fatalf("WorkletDevices = %+v, %d, %v", wd, n, err)
+	}
+	if wd, n, _ := s.WorkletDevices(ctx, "disk", "failing", "hostname", true, 0, 1); n != 1 || wd[0].Hostname != "b" {
+		t.Fatalf("failing disk = %+v, %d", wd, n)
+	}
+	if wd, n, _ := s.WorkletDevices(ctx, "ssh", "", "hostname", true, 1, 1); n != 2 || len(wd) != 1 || wd[0].Hostname != "a" {
+		t.Fatalf("ssh, page 2 of 1 = %+v, %d", wd, n)
+	}
+	if v, _ := s.SoftwareVersions(ctx, "bash"); len(v) != 2 {
+		t.Fatalf("SoftwareVersions = %+v", v)
+	}
+	if p, n, err := s.SoftwarePage(ctx, "bash", []string{"5.1-2"}, "version", false, 0, 10); err != nil || n != 1 || p[0].Hostname != "b" {
+		t.Fatalf("SoftwarePage = %+v, %d, %v", p, n, err)
+	}
+	if g, _ := s.GroupNames(ctx); len(g) != 1 || g[0] != DefaultGroup {
+		t.Fatalf("GroupNames = %v", g)
 	}
 	up, err := s.PendingUpdates(ctx, 10)
 	if err != nil || len(up) != 1 || up[0] != (UpdateCount{Name: "openssl", Security: true, Devices: 1}) {

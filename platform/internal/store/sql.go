@@ -210,6 +210,10 @@ var migrations = [][]string{
 			created_at BIGINT NOT NULL,
 			expires_at BIGINT NOT NULL)`,
 		`CREATE INDEX console_sessions_expiry ON console_sessions (expires_at)`,
+		// The device list counts and pages the devices in the fleet by
+		// hostname without reading the table.
+		`CREATE INDEX devices_active ON devices (retired_at, hostname)`,
+		`CREATE INDEX device_software_device_name ON device_software (name, device_id)`,
 	},
 	// Re-offers of a command to the same agent run (its answer was lost
 	// on the way) are counted apart from offers to new runs, so that a
