@@ -487,6 +487,10 @@ func TestAgentAndPlatformEndToEnd(t *testing.T) {
 		}
 	})
 
+	t.Run("a rescan of the same machine uploads its unchanged sections as digests", func(t *testing.T) {
+		testScanDeltas(t, p, agentBin, key) // scandelta_test.go
+	})
+
 	t.Run("a non-compliant worklet is remediated when due", func(t *testing.T) {
 		waitFor(t, 30*time.Second, "the remediation to write its file", func() bool {
 			b, err := os.ReadFile(filepath.Join(fixed, "fixed.txt"))
