@@ -195,6 +195,9 @@ const (
 
 // ScanReport is the body of POST /scan: the scan document with the
 // compliance results of the worklets and policies evaluated in the scan.
+// To a platform that answers with HeaderScanDeltas, the top-level sections
+// of Scan that it holds travel as {"$digest":"sha256:<hex>"} and the body
+// is gzip-compressed (sections.go).
 type ScanReport struct {
 	ScanID    string          `json:"scan_id"`
 	StartedAt time.Time       `json:"started_at"`
