@@ -107,6 +107,7 @@ func NewLoop(o LoopOptions) *Loop {
 	}
 	l := &Loop{o: o, interval: o.Interval}
 	l.delta = scanDelta{store: o.Store, log: o.Log}
+	l.delta.load() // a corrupt file is set aside at start, as the others are
 	l.backoff = retry.New(o.RetryInitial, o.RetryMax, o.Jitter, o.Rand)
 	l.loadConfig()
 	return l

@@ -68,6 +68,13 @@ func (d *scanDelta) loadLocked() {
 	}
 }
 
+// load reads what the state directory holds (once).
+func (d *scanDelta) load() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.loadLocked()
+}
+
 // holds reports whether the platform holds the section with digest dg.
 func (d *scanDelta) holds(dg string) bool {
 	d.mu.Lock()
