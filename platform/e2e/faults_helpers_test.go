@@ -596,7 +596,7 @@ type commandView struct {
 func views(cs map[int64]store.Command) map[int64]commandView {
 	out := make(map[int64]commandView, len(cs))
 	for id, c := range cs {
-		out[id] = commandView{Status: c.Status, Error: c.Error, Offers: c.Offers, DoneAt: c.DoneAt, Output: string(c.Output)}
+		out[id] = commandView{Status: c.Status, Error: c.Error, Offers: c.Offers + c.Reoffers, DoneAt: c.DoneAt, Output: string(c.Output)}
 	}
 	return out
 }

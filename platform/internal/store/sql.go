@@ -718,7 +718,7 @@ func (s *sqlStore) QueueCommand(ctx context.Context, deviceID int64, command str
 }
 
 func (s *sqlStore) Commands(ctx context.Context, deviceID int64, limit int) ([]Command, error) {
-	rows, err := s.r.QueryContext(ctx, s.q(`SELECT id, command, params, created_at, offered_at, offers, done_at, status, error, started_at, elapsed_ms, output
+	rows, err := s.r.QueryContext(ctx, s.q(`SELECT id, command, params, created_at, offered_at, offers, reoffers, done_at, status, error, started_at, elapsed_ms, output
 		FROM commands WHERE device_id = ? ORDER BY id DESC LIMIT ?`), deviceID, limit)
 	if err != nil {
 		return nil, fmt.Errorf("list commands: %w", err)
@@ -729,7 +729,7 @@ func (s *sqlStore) Commands(ctx context.Context, deviceID int64, limit int) ([]C
 		var c Command
 		var params, output string
 		var created, offered, done int64
-		if err := rows.Scan(&c.ID, &c.Command, &params, &created, &offered, &c.Offers, &done, &c.Status, &c.Error, &c.StartedAt, &c.ElapsedMS, &output); err != nil {
+		if err := rows.Scan(&c.ID, &c.Command, &params, &created, &offered, &c.Offers, &c.Reoffers, &done, &c.Status, &c.Error, &c.StartedAt, &c.ElapsedMS, &output); err != nil {
 			return nil, fmt.Errorf("list commands: %w", err)
 		}
 		if err := json.Unmarshal([]byte(params), &c.Params); err != nil {

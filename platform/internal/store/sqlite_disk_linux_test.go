@@ -80,7 +80,9 @@ func TestSQLiteFullDiskRecovers(t *testing.T) {
 	CheckpointInterval = 20 * time.Millisecond
 	t.Cleanup(func() { CheckpointInterval = old })
 	save := func(s *sqlStore, dev int64, i int) error {
-		_, err := s.SaveScan(context.Background(), dev, NewScan{ID: fmt.Sprint(i), StartedAt: t0.Add(time.Duration(i) * time.Second), Report: scan100k}, t0)
+		// Each scan its own content, so that nothing deduplicates it.
+		report := []byte(fmt.Sprintf(`{"scan":%q,"n":%d}`, strings.Repeat(fmt.Sprintf("%08x", i*2654435761), 100<<10/8), i))
+		_, err := s.SaveScan(context.Background(), dev, NewScan{ID: fmt.Sprint(i), StartedAt: t0.Add(time.Duration(i) * time.Second), Report: report}, t0)
 		return err
 	}
 	recovers := func(t *testing.T, s *sqlStore, dev int64, from int) {
@@ -119,8 +121,10 @@ func TestSQLiteFullDiskRecovers(t *testing.T) {
 			}
 		}
 		f.Close()
+		// Enough writes to need new pages whatever the store reuses
+		// (the latest scan replaced, history and sections deduplicated).
 		var err error
-		for i := 10; i < 100 && err == nil; i++ {
+		for i := 10; i < 1000 && err == nil; i++ {
 			err = save(s, devs[i%3], i)
 		}
 		if err == nil || !strings.Contains(err.Error(), "full") {

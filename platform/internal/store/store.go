@@ -129,13 +129,16 @@ type CheckinInfo struct {
 
 // Command is a queued command and, once it came back, its result.
 type Command struct {
-	ID        int64           `json:"id"`
-	Device    string          `json:"device_uuid,omitempty"`
-	Command   string          `json:"command"`
-	Params    []string        `json:"params"`
-	CreatedAt time.Time       `json:"created_at"`
-	OfferedAt time.Time       `json:"offered_at"`
-	Offers    int             `json:"offers"`
+	ID        int64     `json:"id"`
+	Device    string    `json:"device_uuid,omitempty"`
+	Command   string    `json:"command"`
+	Params    []string  `json:"params"`
+	CreatedAt time.Time `json:"created_at"`
+	OfferedAt time.Time `json:"offered_at"`
+	Offers    int       `json:"offers"`
+	// Reoffers counts offers to the run the command was already handed
+	// to (its answer lost on the way); they do not count toward Offers.
+	Reoffers  int             `json:"reoffers"`
 	DoneAt    time.Time       `json:"done_at"`
 	Status    string          `json:"status"`
 	Error     string          `json:"error"`
