@@ -45,3 +45,12 @@ awk -v a="$a_rss" -v h="$a_hwm" -v p="$p_rss" 'BEGIN {
   printf "idle agent (3 worklets assigned) VmRSS %.1f MiB (peak %.1f MiB during start and boot scan); goal < 20 MiB: %.2f of goal\n", a/1024, h/1024, a/1024/20
   printf "platform VmRSS (same run, for scale) %.1f MiB; agent/platform %.2fx\n", p/1024, a/p
 }'
+# Issue 15: what this agent's two scans cost on the wire to a real
+# platform. The first goes whole (gzip); the second, seconds later, adds
+# the worklets' first results and sends the sections the platform holds as
+# digests (the unchanged rescan's figure is TestScanUploadBytes above).
+grep 'msg="scan uploaded"' "$tmp/a/amagent.log" | awk '{
+  for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
+  printf "scan upload %d (%s): document %d bytes, %d bytes sent (gzip %s), %d of %d sections as digests\n",
+    NR, (NR == 1 ? "first scan" : "rescan adding the worklet results"), v["scan_bytes"], v["sent_bytes"], v["gzip"], v["sections_as_digest"], v["sections"]
+}'
