@@ -360,22 +360,7 @@ func (p *manifestParse) decodeFields(prims map[string]toml.Primitive, v reflect.
 
 // typeOf names the TOML type of the value at key.
 func (p *manifestParse) typeOf(key ...string) string {
-	switch t := p.md.Type(key...); t {
-	case "String":
-		return "a string"
-	case "Integer":
-		return "an integer"
-	case "Float":
-		return "a number with a fraction"
-	case "Bool":
-		return "true or false"
-	case "Array":
-		return "a list"
-	case "Hash", "ArrayHash":
-		return "a table"
-	default:
-		return "a " + strings.ToLower(t)
-	}
+	return tomlkeys.TypeName(p.md.Type(key...))
 }
 
 func wantType(t reflect.Type) string {

@@ -309,7 +309,7 @@ func decodeTable(md toml.MetaData, prims map[string]toml.Primitive, v reflect.Va
 		}
 		path := append(append([]string{}, prefix...), name)
 		key := toml.Key(path).String()
-		got := tomlTypeName(md.Type(path...))
+		got := tomlkeys.TypeName(md.Type(path...))
 		switch {
 		case f.Type == durationType:
 			var s string
@@ -372,26 +372,6 @@ func underAny(k toml.Key, known, reported map[string]bool) bool {
 		}
 	}
 	return false
-}
-
-func tomlTypeName(t string) string {
-	switch t {
-	case "String":
-		return "a string"
-	case "Integer":
-		return "an integer"
-	case "Float":
-		return "a number with a fraction"
-	case "Bool":
-		return "true or false"
-	case "Array":
-		return "a list"
-	case "Hash", "ArrayHash":
-		return "a table"
-	case "":
-		return "nothing"
-	}
-	return "a " + strings.ToLower(t)
 }
 
 func goTypeName(t reflect.Type) string {

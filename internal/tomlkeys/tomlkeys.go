@@ -209,3 +209,26 @@ func distance(a, b string) int {
 	}
 	return d[len(a)][len(b)]
 }
+
+// TypeName names a TOML type as BurntSushi/toml's MetaData.Type reports
+// it ("String", "Integer", ...) in the words of an error message ("a
+// string", "an integer").
+func TypeName(t string) string {
+	switch t {
+	case "String":
+		return "a string"
+	case "Integer":
+		return "an integer"
+	case "Float":
+		return "a number with a fraction"
+	case "Bool":
+		return "true or false"
+	case "Array":
+		return "a list"
+	case "Hash", "ArrayHash":
+		return "a table"
+	case "":
+		return "nothing"
+	}
+	return "a " + strings.ToLower(t)
+}
