@@ -245,31 +245,43 @@ func (a *app) devices(ctx context.Context, args []string) error {
 // a reinstalled machine that keeps its UUID: the next enrollment of the
 // UUID binds the key it carries.
 func (a *app) resetDevice(ctx context.Context, args []string) error {
-	fs := a.flags("devices reset")
-	pos, err := parse(fs, args)
-	if err != nil {
-		return err
-	}
-	if err := wantArgs(pos, 1, "devices reset UUID"); err != nil {
-		return err
-	}
-	if _, err := uuid.Parse(pos[0]); err != nil {
-		return fmt.Errorf("devices reset %q: give the device's UUID (hostnames are chosen by devices)", pos[0])
-	}
-	st, err := a.open(ctx)
+	st, d, err := a.deviceByUUID(ctx, "devices reset", args)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	d, err := st.FindDevice(ctx, pos[0])
-	if err != nil {
-		return err
-	}
 	if err := st.ResetDevice(ctx, d.ID); err != nil {
 		return err
 	}
 	fmt.Fprintf(a.stdout, "device %s (%s): key binding released and token revoked; its next enrollment binds the key it carries\n", termSafe(d.UUID), termSafe(d.Hostname))
 	return nil
+}
+
+// deviceByUUID parses `amplatform WHAT UUID` and finds the device in the
+// opened store (UUID only: hostnames are chosen by devices). The caller
+// closes the store.
+func (a *app) deviceByUUID(ctx context.Context, what string, args []string) (store.Store, store.Device, error) {
+	fs := a.flags(what)
+	pos, err := parse(fs, args)
+	if err != nil {
+		return nil, store.Device{}, err
+	}
+	if err := wantArgs(pos, 1, what+" UUID"); err != nil {
+		return nil, store.Device{}, err
+	}
+	if _, err := uuid.Parse(pos[0]); err != nil {
+		return nil, store.Device{}, fmt.Errorf("%s %q: give the device's UUID (hostnames are chosen by devices)", what, pos[0])
+	}
+	st, err := a.open(ctx)
+	if err != nil {
+		return nil, store.Device{}, err
+	}
+	d, err := st.FindDevice(ctx, pos[0])
+	if err != nil {
+		st.Close()
+		return nil, store.Device{}, err
+	}
+	return st, d, nil
 }
 
 func (a *app) queue(ctx context.Context, args []string) error {

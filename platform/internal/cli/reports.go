@@ -8,7 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/google/uuid"
 
 	"github.com/amagent/amagent/platform/internal/store"
 )
@@ -80,26 +79,11 @@ func yes(b bool) string {
 // retireDevice takes a device out of the fleet (UUID only: hostnames are
 // chosen by devices).
 func (a *app) retireDevice(ctx context.Context, args []string) error {
-	fs := a.flags("devices retire")
-	pos, err := parse(fs, args)
-	if err != nil {
-		return err
-	}
-	if err := wantArgs(pos, 1, "devices retire UUID"); err != nil {
-		return err
-	}
-	if _, err := uuid.Parse(pos[0]); err != nil {
-		return fmt.Errorf("devices retire %q: give the device's UUID (hostnames are chosen by devices)", pos[0])
-	}
-	st, err := a.open(ctx)
+	st, d, err := a.deviceByUUID(ctx, "devices retire", args)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	d, err := st.FindDevice(ctx, pos[0])
-	if err != nil {
-		return err
-	}
 	if err := st.RetireDevice(ctx, d.ID, time.Now()); err != nil {
 		return err
 	}
