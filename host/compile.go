@@ -270,9 +270,34 @@ func (e *Engine) compileInChild(ctx context.Context, staging string, mod []byte)
 		return fmt.Errorf("compiled-code cache: %s", strings.TrimPrefix(line, "cache: "))
 	case outOfMemory(stderr.buf.String()):
 		return &CompileLimitError{Reason: fmt.Sprintf("compiling needed more than %d bytes of memory (sandbox.compile_memory)", e.limits.CompileMemory)}
+	case crashed(err, stderr.buf.String()):
+		// Under an address-space limit a failed mapping can end the
+		// compiler with a fault rather than Go's "out of memory": the
+		// module made the compiler fail within its bounds either way.
+		return &CompileLimitError{Reason: fmt.Sprintf("compiling crashed under the %d-byte memory bound (sandbox.compile_memory): %s", e.limits.CompileMemory,
+			firstLine(stderr.buf.String()))}
 	}
 	first, _, _ := strings.Cut(strings.TrimSpace(stderr.buf.String()), "\n")
 	return fmt.Errorf("the compile process failed (%v): %s", err, first)
+}
+
+// crashed recognises a compile process ended by a fault (SIGSEGV, SIGBUS)
+// rather than by an answer of its own.
+func crashed(err error, stderr string) bool {
+	if err == nil {
+		return false
+	}
+	for _, s := range []string{"SIGSEGV", "SIGBUS", "unexpected signal", "signal: segmentation fault", "signal: bus error"} {
+		if strings.Contains(stderr, s) || strings.Contains(err.Error(), s) {
+			return true
+		}
+	}
+	return false
+}
+
+func firstLine(s string) string {
+	first, _, _ := strings.Cut(strings.TrimSpace(s), "\n")
+	return first
 }
 
 // outOfMemory recognises a Go process that ran out of its address space.
