@@ -34,6 +34,11 @@ if command -v facter >/dev/null; then progs+=(::: facter facter -j); else echo "
 if command -v ohai >/dev/null; then progs+=(::: ohai ohai); else echo "skipped ohai: ohai not installed (apt-get install ohai)"; fi
 echo "labels: scan = amagent scan --once --json --no-pending; facter = facter -j; ohai = ohai (JSON on stdout)"
 "${RS[@]}" "${progs[@]}" | tee "$work/scan.txt"
+if command -v facter >/dev/null && command -v jq >/dev/null; then
+  # facter exits non-zero where it cannot read something (here PID 1's
+  # environment) and leaves those facts out: then its time is a lower bound.
+  echo "facter -j printed $(facter -j 2>/dev/null | jq 'keys | length') top-level facts (exit $(facter -j >/dev/null 2>&1; echo $?)); amagent's document has $("$AMAGENT" scan --once --json --no-pending | jq 'keys | length') top-level keys"
+fi
 s=$(result scan wall_ns "$work/scan.txt")
 for base in dpkg-query facter; do
   b=$(result "$base" wall_ns "$work/scan.txt")
