@@ -8,7 +8,6 @@ import (
 	"strings"
 	"time"
 
-
 	"github.com/amagent/amagent/platform/internal/store"
 )
 
