@@ -72,7 +72,10 @@ func (f *faults) pgReplicas(t *testing.T) {
 	held := mustQueue(t, reps[0], db, dev, "execCmd", "GetOS")
 	ids = append(ids, held)
 	var victim int
-	waitFor(t, 20*time.Second, "a replica to claim the command with its answer held", func() bool {
+	// A check-in already on its way when the hold began has its (empty)
+	// answer held too; the agent gives it up after its 60 s request
+	// timeout and checks in again, which claims the command: wait past it.
+	waitFor(t, 90*time.Second, "a replica to claim the command with its answer held", func() bool {
 		c := commands(t, reps[0], db, dev)[held]
 		if c.Offers != 1 {
 			return false
