@@ -75,8 +75,24 @@ func RunCommand(scan ScanFunc) Subcommand {
 		}
 		defer e.Close(context.Background())
 
-		// Load every worklet and resolve its parameters before scanning,
-		// so that a typo fails at once.
+		// The scan of the machine (or tree) runs while the worklets load:
+		// the two are independent and each takes milliseconds.
+		what := "this machine"
+		if *root != "" {
+			what = *root
+		}
+		type scanned struct {
+			doc []byte
+			err error
+		}
+		scanDone := make(chan scanned, 1)
+		go func() {
+			doc, err := scan(ctx, *noPending, *root)
+			scanDone <- scanned{doc, err}
+		}()
+
+		// Load every worklet and resolve its parameters, so that a typo
+		// fails at once.
 		type loaded struct {
 			dir    string
 			w      *host.Worklet
@@ -110,11 +126,8 @@ func RunCommand(scan ScanFunc) Subcommand {
 				}
 			}
 		}
-		what := "this machine"
-		if *root != "" {
-			what = *root
-		}
-		doc, err := scan(ctx, *noPending, *root)
+		sd := <-scanDone
+		doc, err := sd.doc, sd.err
 		if err != nil {
 			fmt.Fprintf(stderr, "amagent worklet run: scanning %s: %v\n", what, err)
 			return ExitError
