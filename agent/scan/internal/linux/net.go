@@ -39,36 +39,29 @@ func (r Route) Default() bool { return r.Dest.Bits() == 0 }
 // up and reject routes are left out.
 func ParseIPv4Routes(b []byte) ([]Route, error) {
 	var out []Route
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	n := 0
-	for sc.Scan() {
-		n++
-		f := strings.Fields(sc.Text())
-		if n == 1 || len(f) == 0 {
-			continue // header
-		}
-		if len(f) < 8 {
-			return nil, fmt.Errorf("/proc/net/route line %d: want 8 or more fields, got %q", n, clip(sc.Text()))
-		}
+	err := fieldLines(b, "/proc/net/route", true, 8, "want 8 or more fields", func(f []string) error {
 		dst, err1 := hexIPv4(f[1])
 		gw, err2 := hexIPv4(f[2])
 		flags, err3 := strconv.ParseUint(f[3], 16, 32)
 		metric, err4 := strconv.Atoi(f[6])
 		mask, err5 := hexIPv4(f[7])
 		if err := firstErr(err1, err2, err3, err4, err5); err != nil {
-			return nil, fmt.Errorf("/proc/net/route line %d: %w", n, err)
+			return err
 		}
 		if flags&rtfUp == 0 || flags&rtfReject != 0 {
-			continue
+			return nil
 		}
-		bits := maskBits(mask)
-		r := Route{Family: "inet", Dest: netip.PrefixFrom(dst, bits), Interface: f[0], Metric: metric}
+		r := Route{Family: "inet", Dest: netip.PrefixFrom(dst, maskBits(mask)), Interface: f[0], Metric: metric}
 		if flags&rtfGateway != 0 {
 			r.Gateway = gw
 		}
 		out = append(out, r)
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
-	return out, sc.Err()
+	return out, nil
 }
 
 // ParseIPv6Routes parses /proc/net/ipv6_route. The file holds every
@@ -77,35 +70,29 @@ func ParseIPv4Routes(b []byte) ([]Route, error) {
 // what `ip -6 route` shows of the main table.
 func ParseIPv6Routes(b []byte) ([]Route, error) {
 	var out []Route
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	n := 0
-	for sc.Scan() {
-		n++
-		f := strings.Fields(sc.Text())
-		if len(f) == 0 {
-			continue
-		}
-		if len(f) < 10 {
-			return nil, fmt.Errorf("/proc/net/ipv6_route line %d: want 10 fields, got %q", n, clip(sc.Text()))
-		}
+	err := fieldLines(b, "/proc/net/ipv6_route", false, 10, "want 10 fields", func(f []string) error {
 		dst, err1 := hexIPv6(f[0])
 		plen, err2 := strconv.ParseUint(f[1], 16, 8)
 		gw, err3 := hexIPv6(f[4])
 		metric, err4 := strconv.ParseUint(f[5], 16, 32)
 		flags, err5 := strconv.ParseUint(f[8], 16, 32)
 		if err := firstErr(err1, err2, err3, err4, err5); err != nil {
-			return nil, fmt.Errorf("/proc/net/ipv6_route line %d: %w", n, err)
+			return err
 		}
 		if flags&rtfUp == 0 || flags&(rtfReject|rtfLocal|rtfAnycast|rtfCache) != 0 || dst.IsMulticast() {
-			continue
+			return nil
 		}
 		r := Route{Family: "inet6", Dest: netip.PrefixFrom(dst, int(plen)), Interface: f[9], Metric: int(metric)}
 		if flags&rtfGateway != 0 && !gw.IsUnspecified() {
 			r.Gateway = gw
 		}
 		out = append(out, r)
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
-	return out, sc.Err()
+	return out, nil
 }
 
 // IfAddr is one address of an interface.
@@ -121,27 +108,21 @@ type IfAddr struct {
 // scope flags name", all hex but the name.
 func ParseIfInet6(b []byte) ([]IfAddr, error) {
 	var out []IfAddr
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	n := 0
-	for sc.Scan() {
-		n++
-		f := strings.Fields(sc.Text())
-		if len(f) == 0 {
-			continue
-		}
-		if len(f) < 6 {
-			return nil, fmt.Errorf("/proc/net/if_inet6 line %d: want 6 fields, got %q", n, clip(sc.Text()))
-		}
+	err := fieldLines(b, "/proc/net/if_inet6", false, 6, "want 6 fields", func(f []string) error {
 		a, err1 := hexIPv6(f[0])
 		idx, err2 := strconv.ParseUint(f[1], 16, 32)
 		plen, err3 := strconv.ParseUint(f[2], 16, 8)
 		scope, err4 := strconv.ParseUint(f[3], 16, 32)
 		if err := firstErr(err1, err2, err3, err4); err != nil {
-			return nil, fmt.Errorf("/proc/net/if_inet6 line %d: %w", n, err)
+			return err
 		}
 		out = append(out, IfAddr{Index: int(idx), Interface: f[5], Addr: a, PrefixLen: int(plen), Scope: ipv6Scope(scope)})
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
-	return out, sc.Err()
+	return out, nil
 }
 
 // ipv6Scope names the scope bits of if_inet6 (IPV6_ADDR_* & 0xf0).

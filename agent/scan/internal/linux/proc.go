@@ -165,20 +165,14 @@ type Mount struct {
 // fields). Lines with fewer than three fields are an error naming the line.
 func ParseMounts(b []byte) ([]Mount, error) {
 	var out []Mount
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	n := 0
-	for sc.Scan() {
-		n++
-		f := strings.Fields(sc.Text())
-		if len(f) == 0 {
-			continue
-		}
-		if len(f) < 3 {
-			return nil, fmt.Errorf("mounts line %d: want device, mount point and type, got %q", n, clip(sc.Text()))
-		}
+	err := fieldLines(b, "mounts", false, 3, "want device, mount point and type", func(f []string) error {
 		out = append(out, Mount{Device: unescapeOctal(f[0]), Mountpoint: unescapeOctal(f[1]), FSType: f[2]})
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
-	return out, sc.Err()
+	return out, nil
 }
 
 func unescapeOctal(s string) string {
@@ -251,4 +245,28 @@ func ParseUptime(b []byte) (uint64, error) {
 		return 0, fmt.Errorf("/proc/uptime: bad value %q", clip(f[0]))
 	}
 	return uint64(v), nil
+}
+
+// fieldLines calls f with the whitespace-separated fields of every
+// non-empty line of b (after the first line when header is set), once it
+// has checked that a line has at least min of them. Every error names
+// what was read and the line: a short line with want and the line's text,
+// an error of f wrapped.
+func fieldLines(b []byte, what string, header bool, min int, want string, f func(fields []string) error) error {
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	n := 0
+	for sc.Scan() {
+		n++
+		fields := strings.Fields(sc.Text())
+		if len(fields) == 0 || header && n == 1 {
+			continue
+		}
+		if len(fields) < min {
+			return fmt.Errorf("%s line %d: %s, got %q", what, n, want, clip(sc.Text()))
+		}
+		if err := f(fields); err != nil {
+			return fmt.Errorf("%s line %d: %w", what, n, err)
+		}
+	}
+	return sc.Err()
 }

@@ -30,28 +30,22 @@ const (
 // and ports as big-endian hex.
 func ParseProcNetSockets(b []byte) ([]Socket, error) {
 	var out []Socket
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	n := 0
-	for sc.Scan() {
-		n++
-		f := strings.Fields(sc.Text())
-		if n == 1 || len(f) == 0 {
-			continue // header
-		}
-		if len(f) < 10 {
-			return nil, fmt.Errorf("socket table line %d: want 10 or more fields, got %q", n, clip(sc.Text()))
-		}
+	err := fieldLines(b, "socket table", true, 10, "want 10 or more fields", func(f []string) error {
 		local, err1 := hexAddrPort(f[1])
 		remote, err2 := hexAddrPort(f[2])
 		st, err3 := strconv.ParseUint(f[3], 16, 8)
 		uid, err4 := strconv.Atoi(f[7])
 		inode, err5 := strconv.ParseUint(f[9], 10, 64)
 		if err := firstErr(err1, err2, err3, err4, err5); err != nil {
-			return nil, fmt.Errorf("socket table line %d: %w", n, err)
+			return err
 		}
 		out = append(out, Socket{Local: local, Remote: remote, State: int(st), UID: uid, Inode: inode})
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
-	return out, sc.Err()
+	return out, nil
 }
 
 // hexAddrPort decodes "0100007F:0016" (IPv4) or 32 hex digits ":" port
