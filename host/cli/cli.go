@@ -111,12 +111,7 @@ func testCommand(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		fmt.Fprintf(stderr, "amagent worklet test: %s: no such directory (give the worklet's folder, the one holding worklet.toml)\n", dir)
 		return ExitError
 	}
-	level := slog.LevelInfo
-	if *verbose {
-		level = slog.LevelDebug
-	}
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
-	e, err := host.NewEngine(ctx, host.Options{CacheDir: *cacheDir, Log: log})
+	e, err := newEngine(ctx, *cacheDir, *verbose, stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "amagent worklet test: %v\n", err)
 		return ExitError
@@ -401,4 +396,15 @@ func defaultCacheDir() string {
 		return ""
 	}
 	return filepath.Join(d, "amagent", "wasm-cache")
+}
+
+// newEngine is the engine of a command a module author runs: its log on
+// stderr (debug lines with -v), compiled code cached in cacheDir.
+func newEngine(ctx context.Context, cacheDir string, verbose bool, stderr io.Writer) (*host.Engine, error) {
+	level := slog.LevelInfo
+	if verbose {
+		level = slog.LevelDebug
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	return host.NewEngine(ctx, host.Options{CacheDir: cacheDir, Log: log})
 }

@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"runtime"
 	"sort"
 	"strconv"
@@ -63,12 +62,7 @@ func RunCommand(scan ScanFunc) Subcommand {
 			fmt.Fprintf(stderr, "amagent worklet run: --phase %q is not evaluate or remediate\n", *phase)
 			return ExitError
 		}
-		level := slog.LevelInfo
-		if *verbose {
-			level = slog.LevelDebug
-		}
-		log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
-		e, err := host.NewEngine(ctx, host.Options{CacheDir: *cacheDir, Log: log})
+		e, err := newEngine(ctx, *cacheDir, *verbose, stderr)
 		if err != nil {
 			fmt.Fprintf(stderr, "amagent worklet run: %v\n", err)
 			return ExitError
