@@ -302,7 +302,8 @@ func firstLine(s string) string {
 
 // outOfMemory recognises a Go process that ran out of its address space.
 func outOfMemory(stderr string) bool {
-	for _, s := range []string{"out of memory", "cannot allocate memory", "ENOMEM"} {
+	// Under RLIMIT_AS a thread's stack may be what cannot be mapped.
+	for _, s := range []string{"out of memory", "cannot allocate memory", "ENOMEM", "pthread_create failed", "failed to create new OS thread"} {
 		if strings.Contains(stderr, s) {
 			return true
 		}
