@@ -28,8 +28,8 @@ type Reporting interface {
 	// PendingUpdates lists pending updates across the fleet, security
 	// updates first, then by how many devices need them.
 	PendingUpdates(ctx context.Context, limit int) ([]UpdateCount, error)
-	// ComplianceTrend sums the outcomes of the scans received per UTC day
-	// from since on.
+	// ComplianceTrend sums the outcomes of the scans received per UTC day,
+	// from since's day on (a daily rollup kept as scans arrive).
 	ComplianceTrend(ctx context.Context, since time.Time) ([]TrendDay, error)
 	// WorkletDevices pages the devices whose newest scan has a result of
 	// the worklet (with the status, when not empty; "failing" is any
@@ -405,9 +405,8 @@ type TrendDay struct {
 }
 
 func (s *sqlStore) ComplianceTrend(ctx context.Context, since time.Time) ([]TrendDay, error) {
-	const day = int64(24 * time.Hour / time.Millisecond)
-	rows, err := s.r.QueryContext(ctx, s.q(`SELECT received_at / ?, COUNT(*), SUM(compliant), SUM(non_compliant), SUM(not_applicable), SUM(errors), SUM(quarantined)
-		FROM scan_history WHERE received_at >= ? GROUP BY 1 ORDER BY 1`), day, ms(since))
+	rows, err := s.r.QueryContext(ctx, s.q(`SELECT day, scans, compliant, non_compliant, not_applicable, errors, quarantined
+		FROM compliance_days WHERE day >= ? ORDER BY day`), ms(since)/dayMS)
 	if err != nil {
 		return nil, fmt.Errorf("compliance trend: %w", err)
 	}
@@ -419,7 +418,7 @@ func (s *sqlStore) ComplianceTrend(ctx context.Context, since time.Time) ([]Tren
 		if err := rows.Scan(&n, &d.Scans, &d.Outcomes.Compliant, &d.Outcomes.NonCompliant, &d.Outcomes.NotApplicable, &d.Outcomes.Error, &d.Outcomes.Quarantined); err != nil {
 			return nil, fmt.Errorf("compliance trend: %w", err)
 		}
-		d.Day = time.UnixMilli(n * day).UTC()
+		d.Day = time.UnixMilli(n * dayMS).UTC()
 		out = append(out, d)
 	}
 	return out, rows.Err()

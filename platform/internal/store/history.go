@@ -210,7 +210,7 @@ func FinalResults(results []protocol.WorkletResult) []ResultEntry {
 // than the device's newest one, spreads it into the device's latest
 // inventory, results, packages and pending updates. It runs inside
 // SaveScan's transaction. A scan id the device sent before is kept once.
-func (s *sqlStore) saveHistory(ctx context.Context, tx *sql.Tx, deviceID int64, scanID string, h historyDoc, now time.Time) error {
+func (s *sqlStore) saveHistory(ctx context.Context, tx *sql.Tx, deviceID int64, scanID string, h historyDoc, now time.Time) (added bool, err error) {
 	started := ms(h.startedAt)
 	if started == 0 {
 		started = ms(now)
@@ -221,19 +221,19 @@ func (s *sqlStore) saveHistory(ctx context.Context, tx *sql.Tx, deviceID int64, 
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (device_id, scan_id) DO NOTHING`),
 		deviceID, scanID, started, ms(now), o.Compliant, o.NonCompliant, o.NotApplicable, o.Error, o.Quarantined, h.resultsJSON, h.softSHA)
 	if err != nil {
-		return fmt.Errorf("scan history: %w", err)
+		return false, fmt.Errorf("scan history: %w", err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		return nil // the same scan again
+		return false, nil // the same scan again
 	}
 	if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO software_sets (sha256, packages) VALUES (?, ?) ON CONFLICT (sha256) DO NOTHING`), h.softSHA, h.softJSON); err != nil {
-		return fmt.Errorf("scan history: software: %w", err)
+		return false, fmt.Errorf("scan history: software: %w", err)
 	}
 	// The bound that holds whatever the pruner does.
 	if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM scan_history WHERE device_id = ? AND id < (
 			SELECT id FROM scan_history WHERE device_id = ? ORDER BY id DESC LIMIT 1 OFFSET ?)`),
 		deviceID, deviceID, hardHistoryPerDevice-1); err != nil {
-		return fmt.Errorf("scan history: bound: %w", err)
+		return false, fmt.Errorf("scan history: bound: %w", err)
 	}
 
 	inv := h.inv
@@ -264,12 +264,12 @@ func (s *sqlStore) saveHistory(ctx context.Context, tx *sql.Tx, deviceID int64, 
 		deviceID, started, scanID, osName, inv.OS.Family, reboot, len(h.updates), security, lastUser,
 		o.Compliant, o.NonCompliant, o.NotApplicable, o.Error, o.Quarantined)
 	if err != nil {
-		return fmt.Errorf("device inventory: %w", err)
+		return false, fmt.Errorf("device inventory: %w", err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		return nil // an older scan arriving late: history only
+		return true, nil // an older scan arriving late: history only
 	}
-	return s.replaceLatest(ctx, tx, deviceID, h, now)
+	return true, s.replaceLatest(ctx, tx, deviceID, h, now)
 }
 
 // replaceLatest replaces the device's rows in device_results,
@@ -392,6 +392,25 @@ type HistoryPruned struct {
 	Scans, SoftwareSets, Sessions int64
 }
 
+// dayMS is a UTC day in milliseconds: compliance_days counts days since
+// the epoch.
+const dayMS = int64(24 * time.Hour / time.Millisecond)
+
+// addComplianceDay adds one received scan's outcomes to its day's rollup.
+func (s *sqlStore) addComplianceDay(ctx context.Context, tx *sql.Tx, o Outcomes, now time.Time) error {
+	_, err := tx.ExecContext(ctx, s.q(`INSERT INTO compliance_days (day, scans, compliant, non_compliant, not_applicable, errors, quarantined)
+		VALUES (?, 1, ?, ?, ?, ?, ?)
+		ON CONFLICT (day) DO UPDATE SET scans = compliance_days.scans + 1, compliant = compliance_days.compliant + excluded.compliant,
+			non_compliant = compliance_days.non_compliant + excluded.non_compliant,
+			not_applicable = compliance_days.not_applicable + excluded.not_applicable,
+			errors = compliance_days.errors + excluded.errors, quarantined = compliance_days.quarantined + excluded.quarantined`),
+		ms(now)/dayMS, o.Compliant, o.NonCompliant, o.NotApplicable, o.Error, o.Quarantined)
+	if err != nil {
+		return fmt.Errorf("compliance trend: %w", err)
+	}
+	return nil
+}
+
 func (s *sqlStore) PruneHistory(ctx context.Context, before time.Time, perDevice int, now time.Time) (HistoryPruned, error) {
 	var p HistoryPruned
 	if perDevice <= 0 {
@@ -402,6 +421,11 @@ func (s *sqlStore) PruneHistory(ctx context.Context, before time.Time, perDevice
 		return p, fmt.Errorf("prune history: %w", err)
 	}
 	p.Scans, _ = res.RowsAffected()
+	// The trend's days go with the scans they summed; a scan pruned for
+	// the per-device bound stays counted on the day it was received.
+	if _, err := s.w.ExecContext(ctx, s.q(`DELETE FROM compliance_days WHERE day < ?`), ms(before)/dayMS); err != nil {
+		return p, fmt.Errorf("prune compliance trend: %w", err)
+	}
 	// Devices over the bound, then each of them (one short statement per
 	// device keeps SQLite's single writer free for check-ins between them).
 	rows, err := s.r.QueryContext(ctx, s.q(`SELECT device_id FROM scan_history GROUP BY device_id HAVING COUNT(*) > ?`), perDevice)

@@ -29,6 +29,7 @@ func runHistory(t *testing.T, open func(t *testing.T) []Store) {
 		{"history kept and latest spread", testHistoryLatest},
 		{"an older scan is history only", testHistoryOlderScan},
 		{"prune by age and bound", testHistoryPrune},
+		{"compliance trend rollup", testComplianceTrend},
 		{"device list filters sorts pages", testListDevices},
 		{"retire and cancel", testRetireCancel},
 		{"sessions", testSessions},
@@ -218,6 +219,68 @@ func testHistoryPrune(t *testing.T, ss []Store) {
 	if _, err := s.Session(ctx, "old", now); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("expired session: %v", err)
 	}
+}
+
+// testComplianceTrend: the trend is a daily rollup kept as scans arrive;
+// a duplicate scan is not counted twice, a late older scan counts on the
+// day it was received, pruning drops whole days older than the cut, and
+// migrating a database without the rollup fills it from its history.
+func testComplianceTrend(t *testing.T, ss []Store) {
+	s, ctx := ss[0], t.Context()
+	a, _ := enroll(t, s, "a")
+	b, _ := enroll(t, s, "b")
+	res := map[string]string{"ssh": OutcomeCompliant, "disk": OutcomeNonCompliant}
+	save := func(dev int64, id string, started, received time.Time) {
+		t.Helper()
+		if _, err := s.SaveScan(ctx, dev, NewScan{ID: id, StartedAt: started, Report: report(t, id, started, nil, res)}, received); err != nil {
+			t.Fatal(err)
+		}
+	}
+	day := func(i int) time.Time { return t0.Add(time.Duration(i) * 24 * time.Hour) }
+	save(a, "a0", day(0), day(0))
+	save(b, "b0", day(0), day(0).Add(time.Hour))
+	save(b, "b0", day(0), day(0).Add(2*time.Hour)) // the same scan again
+	save(a, "a1", day(1), day(1))
+	save(b, "late", day(0).Add(-time.Hour), day(2)) // started on day 0, received on day 2
+	want := func(label string, days map[int]int) {
+		t.Helper()
+		tr, err := s.ComplianceTrend(ctx, day(-5))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[int]int{}
+		for _, d := range tr {
+			i := int(d.Day.Sub(t0.Truncate(24*time.Hour)) / (24 * time.Hour))
+			got[i] = d.Scans
+			if d.Outcomes.Compliant != d.Scans || d.Outcomes.NonCompliant != d.Scans || d.Outcomes.Error != 0 {
+				t.Fatalf("%s: day %d outcomes %+v for %d scans", label, i, d.Outcomes, d.Scans)
+			}
+		}
+		if fmt.Sprint(got) != fmt.Sprint(days) {
+			t.Fatalf("%s: scans per day = %v, want %v", label, got, days)
+		}
+	}
+	want("saved", map[int]int{0: 2, 1: 1, 2: 1})
+	if tr, _ := s.ComplianceTrend(ctx, day(1).Add(time.Hour)); len(tr) != 2 || !tr[0].Day.Equal(day(1).Truncate(24*time.Hour)) {
+		t.Fatalf("trend from within day 1 = %+v, want days 1 and 2", tr)
+	}
+
+	// Migrating a database of schema 6 fills the rollup from history.
+	sq := s.(*sqlStore)
+	for _, q := range []string{`DROP TABLE compliance_days`, `DELETE FROM schema_migrations WHERE version = 7`} {
+		if _, err := sq.w.ExecContext(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := sq.migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	want("migrated", map[int]int{0: 2, 1: 1, 2: 1})
+
+	if _, err := s.PruneHistory(ctx, day(1).Add(time.Hour), 100, day(3)); err != nil {
+		t.Fatal(err)
+	}
+	want("pruned", map[int]int{1: 1, 2: 1})
 }
 
 func testListDevices(t *testing.T, ss []Store) {

@@ -233,6 +233,23 @@ var migrations = [][]string{
 			PRIMARY KEY (device_id, sha256))`,
 		`CREATE INDEX scan_sections_seq ON scan_sections (device_id, scan_seq)`,
 	},
+	// The compliance trend (issue 13) as a daily rollup kept with each
+	// scan received: the fleet page reads 30 rows instead of every scan
+	// of 30 days (12 million at 100,000 devices scanning every 6 hours).
+	// Days are UTC days of received_at, in days since the epoch.
+	7: {
+		`CREATE TABLE compliance_days (
+			day BIGINT PRIMARY KEY,
+			scans BIGINT NOT NULL,
+			compliant BIGINT NOT NULL,
+			non_compliant BIGINT NOT NULL,
+			not_applicable BIGINT NOT NULL,
+			errors BIGINT NOT NULL,
+			quarantined BIGINT NOT NULL)`,
+		`INSERT INTO compliance_days (day, scans, compliant, non_compliant, not_applicable, errors, quarantined)
+			SELECT received_at / 86400000, COUNT(*), SUM(compliant), SUM(non_compliant), SUM(not_applicable), SUM(errors), SUM(quarantined)
+			FROM scan_history GROUP BY received_at / 86400000`,
+	},
 }
 
 // sqlStore implements Store on database/sql for both dialects. On SQLite, w
@@ -627,14 +644,22 @@ func (s *sqlStore) SaveScan(ctx context.Context, deviceID int64, sc NewScan, now
 	if err != nil {
 		return "", fmt.Errorf("save scan: %w", err)
 	}
+	added := false
 	if outcome != ScanDuplicate {
 		// An older scan is kept in history, never as the latest.
-		if err := s.saveHistory(ctx, tx, deviceID, scanID, hist, now); err != nil {
+		if added, err = s.saveHistory(ctx, tx, deviceID, scanID, hist, now); err != nil {
 			return "", fmt.Errorf("save scan: %w", err)
 		}
 	}
 	if err := s.saveSections(ctx, tx, deviceID, secs); err != nil {
 		return "", fmt.Errorf("save scan: %w", err)
+	}
+	if added {
+		// Last, so that on PostgreSQL the day's row is locked only for
+		// the commit.
+		if err := s.addComplianceDay(ctx, tx, hist.outcomes, now); err != nil {
+			return "", fmt.Errorf("save scan: %w", err)
+		}
 	}
 	if err := tx.Commit(); err != nil {
 		return "", fmt.Errorf("save scan: %w", err)
