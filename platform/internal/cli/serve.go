@@ -216,6 +216,7 @@ func (a *app) startConsole(st store.Store, log *slog.Logger, addr string, ttl, i
 	if a.data != "" && !a.noTokenFile {
 		where = "the admin token in " + filepath.Join(a.data, fleet.AdminTokenFile)
 	}
+	con.Warm(context.Background())
 	log.Info("console listening", "url", scheme+"://"+ln.Addr().String())
 	fmt.Fprintf(a.stdout, "console on %s://%s (sign in with %s)\n", scheme, ln.Addr(), where)
 	go func() {

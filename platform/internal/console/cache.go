@@ -2,6 +2,7 @@ package console
 
 import (
 	"context"
+	"encoding/json"
 	"sync"
 	"time"
 )
@@ -10,54 +11,168 @@ import (
 // memory.
 const DefaultAggregateTTL = 10 * time.Second
 
-// aggregate holds one fleet-wide figure (the fleet summary, pending
-// updates, the trend) that costs a pass over every device. It is computed
-// at most once per TTL: a stale value is served while one goroutine
-// computes the next, so that only the first request after start waits
-// for it. Pages show how old the figures are.
-type aggregate[T any] struct {
-	mu         sync.Mutex
-	val        T
-	at         time.Time
-	ok         bool
-	refreshing bool
+// refreshWait is how long a request waits for a figure being computed
+// again before it is served the one before.
+const refreshWait = 200 * time.Millisecond
+
+// refreshFactor spaces refreshes of a figure by at least this many times
+// the last computation's duration, so that figures which take a second at
+// 100,000 devices cost at most a tenth of a core in the background.
+const refreshFactor = 10
+
+// settings is where an aggregate keeps its newest value (the store's
+// platform settings).
+type settings interface {
+	Setting(ctx context.Context, key string) (string, bool, error)
+	SetSetting(ctx context.Context, key, value string) error
 }
 
-func (a *aggregate[T]) get(ctx context.Context, ttl time.Duration, compute func(context.Context) (T, error)) (T, time.Time, error) {
-	if ttl < 0 {
-		v, err := compute(ctx)
+// aggregate holds one fleet-wide figure (the fleet summary, pending
+// updates, operating systems) that costs a pass over every device. It is
+// computed at most once per TTL, by one goroutine at a time; a request
+// that finds it stale waits for the next one at most refreshWait, then
+// is served the stale one (get). With a
+// key, the newest value is also kept in the store's settings, so that a
+// console that starts serves the value its predecessor computed (pages
+// show how old figures are) instead of making the first request wait; only
+// a store that never had one makes the first request wait, and it waits
+// for the computation Warm started, not for a second one.
+type aggregate[T any] struct {
+	key     string
+	st      settings
+	ttl     time.Duration
+	compute func(context.Context) (T, error)
+
+	mu      sync.Mutex
+	val     T
+	at      time.Time
+	ok      bool
+	looked  bool          // the kept value was looked for
+	running chan struct{} // closed when the computation in flight ends
+	err     error         // that computation's error
+	took    time.Duration // the last computation's duration
+}
+
+// newAggregate makes an aggregate kept under key in st (not kept when key
+// is empty). A negative ttl computes the figure for every request.
+func newAggregate[T any](key string, st settings, ttl time.Duration, compute func(context.Context) (T, error)) *aggregate[T] {
+	return &aggregate[T]{key: key, st: st, ttl: ttl, compute: compute}
+}
+
+// kept is an aggregate's value as stored in the settings.
+type kept[T any] struct {
+	At    time.Time `json:"at"`
+	Value T         `json:"value"`
+}
+
+const aggregateKeyPrefix = "console.aggregate."
+
+// get returns the figure and when it was computed. A figure older than
+// the TTL is computed again and waited for up to refreshWait: a small
+// fleet's figures are always fresh, a large fleet's page does not wait
+// for its pass over every device but shows the figures it has, with their
+// age, until the pass ends.
+func (a *aggregate[T]) get(ctx context.Context) (T, time.Time, error) {
+	if a.ttl < 0 {
+		v, err := a.compute(ctx)
 		return v, time.Now(), err
 	}
+	a.load(ctx)
 	a.mu.Lock()
-	if a.ok && (time.Since(a.at) < ttl || a.refreshing) {
+	if a.ok && time.Since(a.at) < max(a.ttl, refreshFactor*a.took) {
 		v, at := a.val, a.at
 		a.mu.Unlock()
 		return v, at, nil
 	}
-	if a.ok {
-		a.refreshing = true
-		v, at := a.val, a.at
+	if a.running == nil {
+		a.start(ctx)
+	}
+	done, had := a.running, a.ok
+	a.mu.Unlock()
+	var timeout <-chan time.Time
+	if had {
+		t := time.NewTimer(refreshWait)
+		defer t.Stop()
+		timeout = t.C
+	}
+	select {
+	case <-done:
+	case <-timeout:
+	case <-ctx.Done():
+		var zero T
+		return zero, time.Time{}, ctx.Err()
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if !a.ok {
+		var zero T
+		return zero, time.Time{}, a.err
+	}
+	return a.val, a.at, nil
+}
+
+// warm loads the kept value and starts computing the next one.
+func (a *aggregate[T]) warm(ctx context.Context) {
+	if a.ttl < 0 {
+		return
+	}
+	a.load(ctx)
+	a.mu.Lock()
+	if a.running == nil {
+		a.start(ctx)
+	}
+	a.mu.Unlock()
+}
+
+// load reads the kept value once, unless a value is already computed.
+func (a *aggregate[T]) load(ctx context.Context) {
+	a.mu.Lock()
+	if a.looked || a.key == "" || a.st == nil {
+		a.looked = true
 		a.mu.Unlock()
-		go func() {
-			cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
-			defer cancel()
-			nv, err := compute(cctx)
-			a.mu.Lock()
-			if err == nil {
-				a.val, a.at = nv, time.Now()
+		return
+	}
+	a.looked = true
+	a.mu.Unlock()
+	s, found, err := a.st.Setting(ctx, aggregateKeyPrefix+a.key)
+	if err != nil || !found {
+		return
+	}
+	var k kept[T]
+	if json.Unmarshal([]byte(s), &k) != nil || k.At.IsZero() {
+		return // a value of an older shape: computed afresh
+	}
+	a.mu.Lock()
+	if !a.ok {
+		a.val, a.at, a.ok = k.Value, k.At, true
+	}
+	a.mu.Unlock()
+}
+
+// start runs one computation in the background; a.mu is held.
+func (a *aggregate[T]) start(ctx context.Context) {
+	done := make(chan struct{})
+	a.running = done
+	go func() {
+		defer close(done)
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+		defer cancel()
+		t0 := time.Now()
+		v, err := a.compute(cctx)
+		took := time.Since(t0)
+		at := time.Now()
+		a.mu.Lock()
+		a.running, a.err, a.took = nil, err, took
+		if err == nil {
+			a.val, a.at, a.ok = v, at, true
+		}
+		a.mu.Unlock()
+		if err == nil && a.key != "" && a.st != nil {
+			if b, err := json.Marshal(kept[T]{At: at, Value: v}); err == nil {
+				// Best effort: a value not kept is computed again by the
+				// next console to start.
+				_ = a.st.SetSetting(cctx, aggregateKeyPrefix+a.key, string(b))
 			}
-			a.refreshing = false
-			a.mu.Unlock()
-		}()
-		return v, at, nil
-	}
-	a.mu.Unlock()
-	v, err := compute(ctx)
-	if err != nil {
-		return v, time.Time{}, err
-	}
-	a.mu.Lock()
-	a.val, a.at, a.ok = v, time.Now(), true
-	a.mu.Unlock()
-	return v, time.Now(), nil
+		}
+	}()
 }

@@ -74,10 +74,10 @@ type Console struct {
 	log   *slog.Logger
 	pages map[string]*template.Template
 
-	summary aggregate[store.FleetSummary]
-	updates aggregate[[]store.UpdateCount]
-	trend   aggregate[[]store.TrendDay]
-	oses    aggregate[[]string]
+	summary *aggregate[store.FleetSummary]
+	updates *aggregate[[]store.UpdateCount]
+	trend   *aggregate[[]store.TrendDay]
+	oses    *aggregate[[]string]
 }
 
 //go:embed templates/*.html
@@ -107,6 +107,18 @@ func New(cfg Config) (*Console, error) {
 		cfg.AggregateTTL = DefaultAggregateTTL
 	}
 	c := &Console{cfg: cfg, st: cfg.Store, log: cfg.Logger, pages: map[string]*template.Template{}}
+	ttl := cfg.AggregateTTL
+	c.summary = newAggregate("fleet_summary", c.st, ttl, func(ctx context.Context) (store.FleetSummary, error) {
+		return c.st.FleetSummary(ctx, c.onlineSince(c.cfg.Now()))
+	})
+	c.updates = newAggregate("pending_updates", c.st, ttl, func(ctx context.Context) ([]store.UpdateCount, error) {
+		return c.st.PendingUpdates(ctx, 500)
+	})
+	// The trend reads a daily rollup (cheap), so it is not kept.
+	c.trend = newAggregate("", nil, ttl, func(ctx context.Context) ([]store.TrendDay, error) {
+		return c.st.ComplianceTrend(ctx, c.cfg.Now().UTC().Truncate(24*time.Hour).AddDate(0, 0, -(trendDays-1)))
+	})
+	c.oses = newAggregate("operating_systems", c.st, ttl, c.st.OSNames)
 	names, err := fs.Glob(templateFS, "templates/*.html")
 	if err != nil {
 		return nil, err
@@ -123,6 +135,15 @@ func New(cfg Config) (*Console, error) {
 		c.pages[base] = t
 	}
 	return c, nil
+}
+
+// Warm starts computing the fleet-wide figures in the background, after
+// loading the ones the previous console kept, so that the first visit does
+// not wait for a pass over the fleet. serve calls it once at start.
+func (c *Console) Warm(ctx context.Context) {
+	c.summary.warm(ctx)
+	c.updates.warm(ctx)
+	c.oses.warm(ctx)
 }
 
 // Handler returns the console's routes.

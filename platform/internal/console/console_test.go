@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -13,8 +14,10 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -605,42 +608,148 @@ func TestTablesOnTheDevicePageSortAndDiff(t *testing.T) {
 	}
 }
 
-// Fleet-wide figures are computed once per TTL; a stale value is served
-// while the next is computed in the background.
+// Fleet-wide figures are computed once per TTL. A stale figure is
+// computed again: a request waits for it when it comes quickly, and is
+// served the stale one (with its time) when it does not.
 func TestAggregateServesStaleWhileRefreshing(t *testing.T) {
-	var a aggregate[int]
 	calls := 0
 	var mu sync.Mutex
+	gate := make(chan struct{}, 1)
+	gate <- struct{}{}
 	compute := func(context.Context) (int, error) {
+		<-gate
 		mu.Lock()
 		defer mu.Unlock()
 		calls++
 		return calls, nil
 	}
+	a := newAggregate("", nil, time.Hour, compute)
 	ctx := t.Context()
-	if v, _, _ := a.get(ctx, time.Hour, compute); v != 1 {
+	v, at1, _ := a.get(ctx)
+	if v != 1 {
 		t.Fatalf("first = %d", v)
 	}
-	if v, _, _ := a.get(ctx, time.Hour, compute); v != 1 || calls != 1 {
+	if v, _, _ := a.get(ctx); v != 1 || calls != 1 {
 		t.Fatalf("within the TTL = %d after %d computations", v, calls)
 	}
-	if v, _, _ := a.get(ctx, time.Nanosecond, compute); v != 1 {
-		t.Fatalf("stale = %d, want the old value served", v)
+	a.ttl, a.took = time.Nanosecond, 0 // stale at once (took spaces refreshes too)
+	gate <- struct{}{}
+	if v, _, _ := a.get(ctx); v != 2 {
+		t.Fatalf("stale, computed again quickly = %d, want the new 2", v)
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		a.mu.Lock()
-		v, refreshing := a.val, a.refreshing
-		a.mu.Unlock()
-		if v == 2 && !refreshing {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the background refresh did not land")
-		}
-		time.Sleep(time.Millisecond)
+	// The next computation does not end within refreshWait: the stale
+	// value is served, then the new one once it lands.
+	waitIdle(t, a)
+	a.took = 0
+	t0 := time.Now()
+	v, at, _ := a.get(ctx)
+	if v != 2 || at.Before(at1) || time.Since(t0) < refreshWait {
+		t.Fatalf("stale, slow computation = %d at %v after %v; want 2 after waiting %v", v, at, time.Since(t0), refreshWait)
 	}
-	if v, _, _ := a.get(ctx, -1, compute); v != 3 {
+	gate <- struct{}{}
+	waitIdle(t, a)
+	if a.val != 3 {
+		t.Fatalf("after the background refresh = %d, want 3", a.val)
+	}
+	a.ttl = -1
+	gate <- struct{}{}
+	if v, _, _ := a.get(ctx); v != 4 {
 		t.Fatalf("negative TTL = %d, want a fresh computation", v)
+	}
+}
+
+// waitIdle waits until an aggregate has no computation in flight.
+func waitIdle[T any](t *testing.T, a *aggregate[T]) {
+	t.Helper()
+	a.mu.Lock()
+	done := a.running
+	a.mu.Unlock()
+	if done == nil {
+		return
+	}
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the computation did not end")
+	}
+}
+
+// memSettings is a settings store in memory.
+type memSettings struct {
+	mu sync.Mutex
+	m  map[string]string
+}
+
+func (m *memSettings) Setting(_ context.Context, k string) (string, bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	v, ok := m.m[k]
+	return v, ok, nil
+}
+
+func (m *memSettings) SetSetting(_ context.Context, k, v string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.m[k] = v
+	return nil
+}
+
+// A console that starts serves the figure its predecessor kept (with the
+// time it was computed) without waiting for the pass over the fleet it
+// starts; with nothing kept, concurrent first requests wait for the one
+// computation Warm started; a failed computation is an error for the
+// requests that waited for it and keeps nothing.
+func TestAggregateKeptAcrossRestarts(t *testing.T) {
+	ctx := t.Context()
+	st := &memSettings{m: map[string]string{}}
+	release := make(chan struct{})
+	var calls sync.WaitGroup
+	var n atomic.Int32
+	slow := func(context.Context) (int, error) {
+		n.Add(1)
+		<-release
+		return 42, nil
+	}
+	first := newAggregate("fleet", st, time.Hour, slow)
+	first.warm(ctx)
+	got := make([]int, 8)
+	for i := range got {
+		calls.Add(1)
+		go func() {
+			defer calls.Done()
+			got[i], _, _ = first.get(ctx)
+		}()
+	}
+	close(release)
+	calls.Wait()
+	if n.Load() != 1 || slices.ContainsFunc(got, func(v int) bool { return v != 42 }) {
+		t.Fatalf("first start: %d computations, values %v; want 1 and 42 everywhere", n.Load(), got)
+	}
+	waitIdle(t, first)
+	if _, ok := st.m[aggregateKeyPrefix+"fleet"]; !ok {
+		t.Fatalf("the value was not kept: %v", st.m)
+	}
+
+	block := make(chan struct{})
+	defer close(block)
+	second := newAggregate("fleet", st, time.Hour, func(ctx context.Context) (int, error) {
+		<-block // the pass over the fleet of the restarted console
+		return 43, nil
+	})
+	second.warm(ctx)
+	cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	v, at, err := second.get(cctx)
+	if err != nil || v != 42 || at.IsZero() || !at.Equal(first.at) {
+		t.Fatalf("restarted: %d computed at %v, %v; want the kept 42 of %v without waiting", v, at, err, first.at)
+	}
+
+	failing := newAggregate("other", st, time.Hour, func(context.Context) (int, error) { return 0, errors.New("database down") })
+	if _, _, err := failing.get(ctx); err == nil || err.Error() != "database down" {
+		t.Fatalf("failed computation: %v", err)
+	}
+	waitIdle(t, failing)
+	if _, ok := st.m[aggregateKeyPrefix+"other"]; ok {
+		t.Fatal("a failed computation kept a value")
 	}
 }

@@ -36,16 +36,12 @@ func (c *Console) fleetPage(w http.ResponseWriter, r *http.Request, p *page) {
 		c.dbError(w, r, p, err)
 		return
 	}
-	trend, _, err := c.trend.get(ctx, c.cfg.AggregateTTL, func(ctx context.Context) ([]store.TrendDay, error) {
-		return c.st.ComplianceTrend(ctx, c.cfg.Now().UTC().Truncate(24*time.Hour).AddDate(0, 0, -(trendDays-1)))
-	})
+	trend, _, err := c.trend.get(ctx)
 	if err != nil {
 		c.dbError(w, r, p, err)
 		return
 	}
-	updates, _, err := c.updates.get(ctx, c.cfg.AggregateTTL, func(ctx context.Context) ([]store.UpdateCount, error) {
-		return c.st.PendingUpdates(ctx, 500)
-	})
+	updates, _, err := c.updates.get(ctx)
 	if err != nil {
 		c.dbError(w, r, p, err)
 		return
@@ -74,9 +70,7 @@ func (c *Console) fleetPage(w http.ResponseWriter, r *http.Request, p *page) {
 
 // fleetSummary is the fleet-wide summary, from memory when fresh enough.
 func (c *Console) fleetSummary(ctx context.Context) (store.FleetSummary, time.Time, error) {
-	return c.summary.get(ctx, c.cfg.AggregateTTL, func(ctx context.Context) (store.FleetSummary, error) {
-		return c.st.FleetSummary(ctx, c.onlineSince(c.cfg.Now()))
-	})
+	return c.summary.get(ctx)
 }
 
 // complianceTable is the per-worklet outcome table (fleet page, export).
@@ -242,7 +236,7 @@ func (c *Console) filterChoices(r *http.Request) (groups, oses, worklets []strin
 			worklets = append(worklets, w.Name)
 		}
 	}
-	oses, _, err = c.oses.get(ctx, c.cfg.AggregateTTL, c.st.OSNames)
+	oses, _, err = c.oses.get(ctx)
 	return groups, oses, worklets, err
 }
 

@@ -179,8 +179,24 @@ func likeEscape(s string) string {
 }
 
 func (s *sqlStore) ListDevices(ctx context.Context, q DeviceQuery) ([]DeviceRow, int, error) {
-	where := []string{"d.retired_at = 0"}
+	// With a worklet, the matching devices come from the (worklet,
+	// status, device_id) index and the devices are joined to them; with
+	// an outcome of any worklet, a device is kept when one of its results
+	// has it.
+	var where []string
 	var args []any
+	from, countFrom := deviceRowFrom, ` FROM devices d`
+	if q.Worklet != "" {
+		from = ` FROM device_results r0 JOIN devices d ON d.id = r0.device_id JOIN device_groups g ON g.id = d.group_id LEFT JOIN device_inventory i ON i.device_id = d.id`
+		countFrom = ` FROM device_results r0 JOIN devices d ON d.id = r0.device_id`
+		where, args = append(where, "r0.worklet = ?"), append(args, q.Worklet)
+		if q.Outcome != "" {
+			where, args = append(where, "r0.status = ?"), append(args, q.Outcome)
+		}
+	} else if q.Outcome != "" {
+		where, args = append(where, "d.id IN (SELECT r.device_id FROM device_results r WHERE r.status = ?)"), append(args, q.Outcome)
+	}
+	where = append(where, "d.retired_at = 0")
 	if q.Group != "" {
 		where, args = append(where, "g.name = ?"), append(args, q.Group)
 	}
@@ -198,16 +214,6 @@ func (s *sqlStore) ListDevices(ctx context.Context, q DeviceQuery) ([]DeviceRow,
 	default:
 		return nil, 0, fmt.Errorf("device status %q: want online, offline or never", q.Status)
 	}
-	if q.Worklet != "" || q.Outcome != "" {
-		cond := "SELECT 1 FROM device_results r WHERE r.device_id = d.id"
-		if q.Worklet != "" {
-			cond, args = cond+" AND r.worklet = ?", append(args, q.Worklet)
-		}
-		if q.Outcome != "" {
-			cond, args = cond+" AND r.status = ?", append(args, q.Outcome)
-		}
-		where = append(where, "EXISTS ("+cond+")")
-	}
 	if q.Search != "" {
 		where = append(where, `(d.hostname LIKE ? ESCAPE '\' OR d.uuid LIKE ? ESCAPE '\')`)
 		args = append(args, "%"+likeEscape(q.Search)+"%", likeEscape(strings.ToLower(q.Search))+"%")
@@ -215,7 +221,6 @@ func (s *sqlStore) ListDevices(ctx context.Context, q DeviceQuery) ([]DeviceRow,
 	cond := " WHERE " + strings.Join(where, " AND ")
 	// The count joins only what the filter reads (without a filter it
 	// reads the devices_active index alone).
-	countFrom := ` FROM devices d`
 	if q.Group != "" {
 		countFrom += ` JOIN device_groups g ON g.id = d.group_id`
 	}
@@ -238,21 +243,70 @@ func (s *sqlStore) ListDevices(ctx context.Context, q DeviceQuery) ([]DeviceRow,
 		q.Limit = 50
 	}
 	q.Limit = min(q.Limit, 10000)
-	rows, err := s.r.QueryContext(ctx, s.q(`SELECT `+deviceRowColumns+deviceRowFrom+cond+` ORDER BY `+col+dir+`, d.hostname, d.id LIMIT ? OFFSET ?`),
-		append(args, q.Limit, max(q.Offset, 0))...)
+	// The page is sorted on the ids alone, then its rows are read: a sort
+	// of narrow rows, ten times faster than of whole rows when tens of
+	// thousands match.
+	ids, err := s.ids(ctx, `SELECT d.id`+from+cond+` ORDER BY `+col+dir+`, d.hostname, d.id LIMIT ? OFFSET ?`, append(args, q.Limit, max(q.Offset, 0))...)
+	if err != nil {
+		return nil, 0, fmt.Errorf("list devices: %w", err)
+	}
+	out := []DeviceRow{}
+	if len(ids) == 0 {
+		return out, total, nil
+	}
+	rows, err := s.r.QueryContext(ctx, s.q(`SELECT `+deviceRowColumns+deviceRowFrom+` WHERE d.id IN (`+placeholders(len(ids))+`)`), int64Args(ids)...)
 	if err != nil {
 		return nil, 0, fmt.Errorf("list devices: %w", err)
 	}
 	defer rows.Close()
-	out := []DeviceRow{}
+	byID := make(map[int64]DeviceRow, len(ids))
 	for rows.Next() {
 		d, err := scanDeviceRow(rows)
 		if err != nil {
 			return nil, 0, fmt.Errorf("list devices: %w", err)
 		}
-		out = append(out, d)
+		byID[d.ID] = d
 	}
-	return out, total, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, 0, fmt.Errorf("list devices: %w", err)
+	}
+	for _, id := range ids {
+		if d, ok := byID[id]; ok { // retired between the two reads: left out
+			out = append(out, d)
+		}
+	}
+	return out, total, nil
+}
+
+// ids runs a query of one id column.
+func (s *sqlStore) ids(ctx context.Context, query string, args ...any) ([]int64, error) {
+	rows, err := s.r.QueryContext(ctx, s.q(query), args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		out = append(out, id)
+	}
+	return out, rows.Err()
+}
+
+// placeholders is "?, ?, ..." for n arguments.
+func placeholders(n int) string {
+	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
+}
+
+func int64Args(ids []int64) []any {
+	out := make([]any, len(ids))
+	for i, id := range ids {
+		out[i] = id
+	}
+	return out
 }
 
 func (s *sqlStore) DeviceRow(ctx context.Context, deviceID int64) (DeviceRow, error) {
@@ -444,17 +498,18 @@ var WorkletSorts = map[string]string{
 }
 
 func (s *sqlStore) WorkletDevices(ctx context.Context, worklet, status, sort string, desc bool, offset, limit int) ([]WorkletDevice, int, error) {
-	from := ` FROM device_results r JOIN devices d ON d.id = r.device_id JOIN device_groups g ON g.id = d.group_id WHERE r.worklet = ?`
+	cond := ` WHERE r.worklet = ?`
 	args := []any{worklet}
 	switch status {
 	case "":
 	case "failing":
-		from += ` AND r.status <> 'compliant' AND r.status <> 'not-applicable'`
+		cond += ` AND r.status <> 'compliant' AND r.status <> 'not-applicable'`
 	default:
-		from, args = from+` AND r.status = ?`, append(args, status)
+		cond, args = cond+` AND r.status = ?`, append(args, status)
 	}
+	// Counted from the index alone: a retired device has no results.
 	var total int
-	if err := s.r.QueryRowContext(ctx, s.q(`SELECT COUNT(*)`+from), args...).Scan(&total); err != nil {
+	if err := s.r.QueryRowContext(ctx, s.q(`SELECT COUNT(*) FROM device_results r`+cond), args...).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("worklet %s devices: %w", worklet, err)
 	}
 	col, ok := WorkletSorts[sort]
@@ -465,13 +520,27 @@ func (s *sqlStore) WorkletDevices(ctx context.Context, worklet, status, sort str
 	if desc {
 		dir = " DESC"
 	}
-	rows, err := s.r.QueryContext(ctx, s.q(`SELECT d.id, d.uuid, d.hostname, g.name, r.version, r.status, r.message, r.error, r.scanned_at`+from+
-		` ORDER BY `+col+dir+`, d.hostname, d.id LIMIT ? OFFSET ?`), append(args, max(limit, 1), max(offset, 0))...)
+	// Sorted on the ids alone, then the page's rows read (ListDevices).
+	from := ` FROM device_results r JOIN devices d ON d.id = r.device_id`
+	if col == WorkletSorts["group"] {
+		from += ` JOIN device_groups g ON g.id = d.group_id`
+	}
+	ids, err := s.ids(ctx, `SELECT d.id`+from+cond+` ORDER BY `+col+dir+`, d.hostname, d.id LIMIT ? OFFSET ?`, append(args, max(limit, 1), max(offset, 0))...)
+	if err != nil {
+		return nil, 0, fmt.Errorf("worklet %s devices: %w", worklet, err)
+	}
+	out := []WorkletDevice{}
+	if len(ids) == 0 {
+		return out, total, nil
+	}
+	rows, err := s.r.QueryContext(ctx, s.q(`SELECT d.id, d.uuid, d.hostname, g.name, r.version, r.status, r.message, r.error, r.scanned_at
+		FROM device_results r JOIN devices d ON d.id = r.device_id JOIN device_groups g ON g.id = d.group_id
+		WHERE r.worklet = ? AND r.device_id IN (`+placeholders(len(ids))+`)`), append([]any{worklet}, int64Args(ids)...)...)
 	if err != nil {
 		return nil, 0, fmt.Errorf("worklet %s devices: %w", worklet, err)
 	}
 	defer rows.Close()
-	out := []WorkletDevice{}
+	byID := make(map[int64]WorkletDevice, len(ids))
 	for rows.Next() {
 		var w WorkletDevice
 		var at int64
@@ -479,9 +548,17 @@ func (s *sqlStore) WorkletDevices(ctx context.Context, worklet, status, sort str
 			return nil, 0, fmt.Errorf("worklet %s devices: %w", worklet, err)
 		}
 		w.ScannedAt = fromMS(at)
-		out = append(out, w)
+		byID[w.DeviceID] = w
 	}
-	return out, total, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, 0, fmt.Errorf("worklet %s devices: %w", worklet, err)
+	}
+	for _, id := range ids {
+		if w, ok := byID[id]; ok { // a newer scan between the reads may have dropped it
+			out = append(out, w)
+		}
+	}
+	return out, total, nil
 }
 
 // SoftwareRow is one package on one device.
@@ -518,19 +595,21 @@ var SoftwareSorts = map[string]string{
 }
 
 func (s *sqlStore) SoftwarePage(ctx context.Context, name string, versions []string, sort string, desc bool, offset, limit int) ([]SoftwareRow, int, error) {
-	from := ` FROM device_software p JOIN devices d ON d.id = p.device_id JOIN device_groups g ON g.id = d.group_id WHERE p.name = ?`
+	cond := ` WHERE p.name = ?`
 	args := []any{name}
 	if versions != nil {
 		if len(versions) == 0 {
 			return []SoftwareRow{}, 0, nil
 		}
-		from += ` AND p.version IN (` + strings.TrimSuffix(strings.Repeat("?, ", len(versions)), ", ") + `)`
+		cond += ` AND p.version IN (` + placeholders(len(versions)) + `)`
 		for _, v := range versions {
 			args = append(args, v)
 		}
 	}
+	// Counted from the (name, version) index alone: a retired device has
+	// no packages here.
 	var total int
-	if err := s.r.QueryRowContext(ctx, s.q(`SELECT COUNT(*)`+from), args...).Scan(&total); err != nil {
+	if err := s.r.QueryRowContext(ctx, s.q(`SELECT COUNT(*) FROM device_software p`+cond), args...).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("software %s: %w", name, err)
 	}
 	col, ok := SoftwareSorts[sort]
@@ -541,7 +620,8 @@ func (s *sqlStore) SoftwarePage(ctx context.Context, name string, versions []str
 	if desc {
 		dir = " DESC"
 	}
-	rows, err := s.r.QueryContext(ctx, s.q(`SELECT d.id, d.uuid, d.hostname, g.name, p.name, p.version, p.architecture, p.source`+from+
+	rows, err := s.r.QueryContext(ctx, s.q(`SELECT d.id, d.uuid, d.hostname, g.name, p.name, p.version, p.architecture, p.source
+		FROM device_software p JOIN devices d ON d.id = p.device_id JOIN device_groups g ON g.id = d.group_id`+cond+
 		` ORDER BY `+col+dir+`, d.hostname, d.id LIMIT ? OFFSET ?`), append(args, max(limit, 1), max(offset, 0))...)
 	if err != nil {
 		return nil, 0, fmt.Errorf("software %s: %w", name, err)

@@ -131,6 +131,9 @@ func testHistoryLatest(t *testing.T, ss []Store) {
 	if wd, n, _ := s.WorkletDevices(ctx, "ssh", "", "hostname", true, 1, 1); n != 2 || len(wd) != 1 || wd[0].Hostname != "a" {
 		t.Fatalf("ssh, page 2 of 1 = %+v, %d", wd, n)
 	}
+	if wd, n, _ := s.WorkletDevices(ctx, "ssh", "", "group", false, 0, 10); n != 2 || len(wd) != 2 || wd[0].Hostname != "a" || wd[1].Group != DefaultGroup {
+		t.Fatalf("ssh by group = %+v, %d", wd, n)
+	}
 	if v, _ := s.SoftwareVersions(ctx, "bash"); len(v) != 2 {
 		t.Fatalf("SoftwareVersions = %+v", v)
 	}
@@ -267,7 +270,8 @@ func testComplianceTrend(t *testing.T, ss []Store) {
 
 	// Migrating a database of schema 6 fills the rollup from history.
 	sq := s.(*sqlStore)
-	for _, q := range []string{`DROP TABLE compliance_days`, `DELETE FROM schema_migrations WHERE version = 7`} {
+	for _, q := range []string{`DROP TABLE compliance_days`, `DROP INDEX device_results_outcome`,
+		`CREATE INDEX device_results_status ON device_results (worklet, status)`, `DELETE FROM schema_migrations WHERE version = 7`} {
 		if _, err := sq.w.ExecContext(ctx, q); err != nil {
 			t.Fatal(err)
 		}
@@ -327,6 +331,13 @@ func testListDevices(t *testing.T, ss []Store) {
 		{DeviceQuery{Search: "_"}, "[mail_x 1]"}, // LIKE wildcards are literal
 		{DeviceQuery{Worklet: "ssh", Outcome: OutcomeNonCompliant}, "[web1 1]"},
 		{DeviceQuery{Outcome: OutcomeNonCompliant}, "[web1 web2 2]"},
+		{DeviceQuery{Worklet: "ssh"}, "[web1 web2 2]"},
+		{DeviceQuery{Worklet: "ssh", Sort: "compliant", Desc: true, Limit: 1}, "[web2 2]"},
+		{DeviceQuery{Worklet: "ssh", Sort: "group", Offset: 1}, "[web2 2]"},
+		{DeviceQuery{Worklet: "ssh", Group: "servers"}, "[0]"},
+		{DeviceQuery{Worklet: "ssh", OS: "Debian GNU/Linux 12 (bookworm)", Status: StatusOnline, OnlineSince: t0.Add(-time.Minute)}, "[web1 1]"},
+		{DeviceQuery{Worklet: "ssh", Outcome: OutcomeCompliant, Search: "web"}, "[web2 1]"},
+		{DeviceQuery{Worklet: "disk", Outcome: OutcomeCompliant}, "[0]"},
 		{DeviceQuery{OS: "Debian GNU/Linux 12 (bookworm)", Sort: "non_compliant", Desc: true}, "[web1 web2 2]"},
 		{DeviceQuery{Sort: "no such column; DROP TABLE devices"}, "[db1 laptop mail_x web1 web2 5]"},
 	} {

@@ -41,6 +41,13 @@ func OpenSQLite(ctx context.Context, dir string) (Store, error) {
 		// A bounded write-ahead log (sqlite_disk.go).
 		v.Add("_pragma", fmt.Sprintf("wal_autocheckpoint(%d)", walAutoCheckpoint))
 		v.Add("_pragma", fmt.Sprintf("journal_size_limit(%d)", journalSizeLimit))
+		// Reads through a memory map of the file (shared by every
+		// connection, no read call per page) and a larger page cache per
+		// connection than the default 2 MiB: the console's fleet-wide
+		// pages read tens of thousands of rows at random (issue 13: 2-3x
+		// faster at 100,000 devices).
+		v.Add("_pragma", fmt.Sprintf("mmap_size(%d)", sqliteMmapSize))
+		v.Add("_pragma", fmt.Sprintf("cache_size(%d)", -sqliteCacheKiB))
 		if extra != "" {
 			v.Add("_txlock", extra)
 		}

@@ -249,6 +249,10 @@ var migrations = [][]string{
 		`INSERT INTO compliance_days (day, scans, compliant, non_compliant, not_applicable, errors, quarantined)
 			SELECT received_at / 86400000, COUNT(*), SUM(compliant), SUM(non_compliant), SUM(not_applicable), SUM(errors), SUM(quarantined)
 			FROM scan_history GROUP BY received_at / 86400000`,
+		// "Devices whose newest result of W is S" reads device ids from
+		// the index alone.
+		`CREATE INDEX device_results_outcome ON device_results (worklet, status, device_id)`,
+		`DROP INDEX device_results_status`,
 	},
 }
 

@@ -32,6 +32,9 @@ const (
 	walAutoCheckpoint = 256     // pages of 4 KiB: 1 MiB
 	journalSizeLimit  = 1 << 20 // bytes
 	busyTimeoutMS     = 10000   // the DSN's busy_timeout
+
+	sqliteMmapSize = 1 << 30 // bytes of the file read through a memory map
+	sqliteCacheKiB = 16 << 10
 )
 
 // CheckpointInterval is how often an SQLite store truncates its log.
