@@ -36,7 +36,7 @@ echo "== idle agent resident memory"
 echo
 echo "== fleet console: page times with 100,000 devices (SQLite; PostgreSQL with AMPLATFORM_TEST_DATABASE_URL)"
 AMPLATFORM_CONSOLE_BENCH=1 go test -count=1 -timeout 60m -run TestConsolePageTimes -v ./platform/internal/console/ |
-  grep -E 'filled|p50|SKIP|FAIL' | tee -a "$OUT/report.txt" || true
+  grep -E 'filled|reusing|p50|figures|SKIP|FAIL' | tee -a "$OUT/report.txt" || true
 
 echo
 echo "== platform load (loopback)"

@@ -59,19 +59,22 @@ func newAggregate[T any](key string, st settings, ttl time.Duration, compute fun
 	return &aggregate[T]{key: key, st: st, ttl: ttl, compute: compute}
 }
 
-// kept is an aggregate's value as stored in the settings.
+// kept is an aggregate's value as stored in the settings, with how long
+// it took to compute.
 type kept[T any] struct {
-	At    time.Time `json:"at"`
-	Value T         `json:"value"`
+	At     time.Time `json:"at"`
+	TookMS int64     `json:"took_ms"`
+	Value  T         `json:"value"`
 }
 
 const aggregateKeyPrefix = "console.aggregate."
 
 // get returns the figure and when it was computed. A figure older than
-// the TTL is computed again and waited for up to refreshWait: a small
-// fleet's figures are always fresh, a large fleet's page does not wait
-// for its pass over every device but shows the figures it has, with their
-// age, until the pass ends.
+// the TTL is computed again and, when its last computation took less than
+// refreshWait, waited for up to refreshWait: a small fleet's figures are
+// always fresh, a large fleet's page does not wait for its pass over
+// every device but shows the figures it has, with their age, until the
+// pass ends.
 func (a *aggregate[T]) get(ctx context.Context) (T, time.Time, error) {
 	if a.ttl < 0 {
 		v, err := a.compute(ctx)
@@ -87,8 +90,12 @@ func (a *aggregate[T]) get(ctx context.Context) (T, time.Time, error) {
 	if a.running == nil {
 		a.start(ctx)
 	}
-	done, had := a.running, a.ok
+	done, had, took := a.running, a.ok, a.took
 	a.mu.Unlock()
+	if had && took >= refreshWait {
+		// It would not end in time: the stale value at once.
+		return a.stale()
+	}
 	var timeout <-chan time.Time
 	if had {
 		t := time.NewTimer(refreshWait)
@@ -102,6 +109,12 @@ func (a *aggregate[T]) get(ctx context.Context) (T, time.Time, error) {
 		var zero T
 		return zero, time.Time{}, ctx.Err()
 	}
+	return a.stale()
+}
+
+// stale returns the value held, or the last computation's error when
+// there is none.
+func (a *aggregate[T]) stale() (T, time.Time, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if !a.ok {
@@ -109,6 +122,21 @@ func (a *aggregate[T]) get(ctx context.Context) (T, time.Time, error) {
 		return zero, time.Time{}, a.err
 	}
 	return a.val, a.at, nil
+}
+
+// prefetch starts computing a figure that get would compute, without
+// waiting: a page that reads several figures starts them all first, so
+// that their waits overlap.
+func (a *aggregate[T]) prefetch(ctx context.Context) {
+	if a.ttl < 0 {
+		return
+	}
+	a.load(ctx)
+	a.mu.Lock()
+	if (!a.ok || time.Since(a.at) >= max(a.ttl, refreshFactor*a.took)) && a.running == nil {
+		a.start(ctx)
+	}
+	a.mu.Unlock()
 }
 
 // warm loads the kept value and starts computing the next one.
@@ -145,6 +173,7 @@ func (a *aggregate[T]) load(ctx context.Context) {
 	a.mu.Lock()
 	if !a.ok {
 		a.val, a.at, a.ok = k.Value, k.At, true
+		a.took = time.Duration(k.TookMS) * time.Millisecond
 	}
 	a.mu.Unlock()
 }
@@ -168,7 +197,7 @@ func (a *aggregate[T]) start(ctx context.Context) {
 		}
 		a.mu.Unlock()
 		if err == nil && a.key != "" && a.st != nil {
-			if b, err := json.Marshal(kept[T]{At: at, Value: v}); err == nil {
+			if b, err := json.Marshal(kept[T]{At: at, TookMS: took.Milliseconds(), Value: v}); err == nil {
 				// Best effort: a value not kept is computed again by the
 				// next console to start.
 				_ = a.st.SetSetting(cctx, aggregateKeyPrefix+a.key, string(b))

@@ -651,9 +651,19 @@ func TestAggregateServesStaleWhileRefreshing(t *testing.T) {
 	if a.val != 3 {
 		t.Fatalf("after the background refresh = %d, want 3", a.val)
 	}
+	// A figure whose last computation took longer than refreshWait is not
+	// waited for at all.
+	a.took = time.Second
+	a.at = time.Now().Add(-time.Hour)
+	t0 = time.Now()
+	if v, _, _ := a.get(ctx); v != 3 || time.Since(t0) >= refreshWait {
+		t.Fatalf("slow figure = %d after %v, want the stale 3 at once", v, time.Since(t0))
+	}
+	gate <- struct{}{}
+	waitIdle(t, a)
 	a.ttl = -1
 	gate <- struct{}{}
-	if v, _, _ := a.get(ctx); v != 4 {
+	if v, _, _ := a.get(ctx); v != 5 {
 		t.Fatalf("negative TTL = %d, want a fresh computation", v)
 	}
 }

@@ -31,6 +31,8 @@ type fleetData struct {
 
 func (c *Console) fleetPage(w http.ResponseWriter, r *http.Request, p *page) {
 	ctx := r.Context()
+	c.summary.prefetch(ctx)
+	c.updates.prefetch(ctx)
 	sum, asOf, err := c.fleetSummary(ctx)
 	if err != nil {
 		c.dbError(w, r, p, err)

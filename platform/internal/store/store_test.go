@@ -525,3 +525,26 @@ func TestMigrateBindsExistingDevices(t *testing.T) {
 		t.Fatalf("second key on a migrated device = %v, want ErrKeyMismatch", err)
 	}
 }
+
+// PostgreSQL sessions run without parallel workers unless the URL says
+// otherwise, and a URL that does not parse is an error that names it
+// without its password.
+func TestPostgresSessionSettings(t *testing.T) {
+	if _, err := OpenPostgres(t.Context(), "postgres://amagent:s3cret-pw@127.0.0.1:notaport/x"); err == nil ||
+		strings.Contains(err.Error(), "s3cret-pw") || !strings.Contains(err.Error(), "postgres URL") {
+		t.Fatalf("bad URL: %v", err)
+	}
+	s := OpenTestPostgres(t, 1)[0].(*sqlStore)
+	var v string
+	if err := s.r.QueryRowContext(t.Context(), `SHOW max_parallel_workers_per_gather`).Scan(&v); err != nil || v != "0" {
+		t.Fatalf("max_parallel_workers_per_gather = %q, %v; want 0", v, err)
+	}
+	o, err := OpenPostgres(t.Context(), TestPostgresURL(t)+"&max_parallel_workers_per_gather=3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer o.Close()
+	if err := o.(*sqlStore).r.QueryRowContext(t.Context(), `SHOW max_parallel_workers_per_gather`).Scan(&v); err != nil || v != "3" {
+		t.Fatalf("set in the URL: max_parallel_workers_per_gather = %q, %v; want 3", v, err)
+	}
+}

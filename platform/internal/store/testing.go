@@ -36,6 +36,24 @@ func OpenTestSQLite(t testing.TB, n int) []Store {
 // when CI=true, where it fails: CI must run the PostgreSQL suite.
 func OpenTestPostgres(t testing.TB, n int) []Store {
 	t.Helper()
+	u := TestPostgresURL(t)
+	out := make([]Store, n)
+	for i := range out {
+		s, err := OpenPostgres(context.Background(), u)
+		if err != nil {
+			t.Fatalf("OpenPostgres: %v", err)
+		}
+		t.Cleanup(func() { s.Close() })
+		out[i] = s
+	}
+	return out
+}
+
+// TestPostgresURL makes a fresh schema in the database named by
+// AMPLATFORM_TEST_DATABASE_URL, dropped when the test ends, and returns
+// the URL that selects it (skipping or failing as OpenTestPostgres does).
+func TestPostgresURL(t testing.TB) string {
+	t.Helper()
 	base := os.Getenv(TestDatabaseEnv)
 	if base == "" {
 		if os.Getenv("CI") == "true" {
@@ -63,15 +81,5 @@ func OpenTestPostgres(t testing.TB, n int) []Store {
 	if strings.Contains(base, "?") {
 		sep = "&"
 	}
-	u := base + sep + "search_path=" + schema
-	out := make([]Store, n)
-	for i := range out {
-		s, err := OpenPostgres(context.Background(), u)
-		if err != nil {
-			t.Fatalf("OpenPostgres: %v", err)
-		}
-		t.Cleanup(func() { s.Close() })
-		out[i] = s
-	}
-	return out
+	return base + sep + "search_path=" + schema
 }
