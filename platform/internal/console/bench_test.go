@@ -245,6 +245,8 @@ func timePages(t *testing.T, st store.Store, now time.Time) {
 		{"devices", "/devices"},
 		{"devices, filtered and sorted, page 100", "/devices?status=online&worklet=worklet-2&outcome=non-compliant&d.sort=non_compliant&d.dir=desc&d.page=100"},
 		{"devices, search", "/devices?q=host-0123"},
+		{"devices, any worklet non-compliant", "/devices?outcome=non-compliant"},
+		{"devices, any worklet in error", "/devices?outcome=error&d.sort=error&d.dir=desc"},
 		{"device (30 days of history)", "/devices/" + hist.UUID},
 		{"device, diff of two scans", "/devices/" + hist.UUID + "?from=1&to=2"},
 		{"software", "/software?name=pkg-007"},
@@ -252,8 +254,10 @@ func timePages(t *testing.T, st store.Store, now time.Time) {
 		{"worklet, failing devices", "/worklets/worklet-2?status=failing"},
 	}
 	hs, _ := st.ScanHistory(ctx, hist.ID)
-	if len(hs) >= 2 {
-		pages[5].path = fmt.Sprintf("/devices/%s?from=%d&to=%d", hist.UUID, hs[1].ID, hs[0].ID)
+	for i := range pages {
+		if pages[i].name == "device, diff of two scans" && len(hs) >= 2 {
+			pages[i].path = fmt.Sprintf("/devices/%s?from=%d&to=%d", hist.UUID, hs[1].ID, hs[0].ID)
+		}
 	}
 	for _, p := range pages {
 		var times []time.Duration

@@ -154,6 +154,13 @@ var DeviceSorts = map[string]string{
 	"reboot":         "COALESCE(i.reboot_required, 0)",
 }
 
+// outcomeCounts are device_inventory's count columns of the outcomes
+// counted as such (Outcomes.addN: any other status counts as an error).
+var outcomeCounts = map[string]string{
+	OutcomeCompliant: "i.compliant", OutcomeNonCompliant: "i.non_compliant",
+	OutcomeNotApplicable: "i.not_applicable", OutcomeQuarantined: "i.quarantined",
+}
+
 const deviceRowColumns = deviceColumns + `, i.device_id IS NOT NULL, COALESCE(i.os, ''), COALESCE(i.os_family, ''), COALESCE(i.reboot_required, 0),
 	COALESCE(i.pending_updates, 0), COALESCE(i.security_updates, 0), COALESCE(i.last_user, ''), COALESCE(i.compliant, 0),
 	COALESCE(i.non_compliant, 0), COALESCE(i.not_applicable, 0), COALESCE(i.errors, 0), COALESCE(i.quarantined, 0), d.retired_at`
@@ -194,7 +201,15 @@ func (s *sqlStore) ListDevices(ctx context.Context, q DeviceQuery) ([]DeviceRow,
 			where, args = append(where, "r0.status = ?"), append(args, q.Outcome)
 		}
 	} else if q.Outcome != "" {
-		where, args = append(where, "d.id IN (SELECT r.device_id FROM device_results r WHERE r.status = ?)"), append(args, q.Outcome)
+		// Any worklet: the newest scan's outcome counts say it, for the
+		// four outcomes counted as such; every other status is counted
+		// as an error, so the error count narrows the devices to look at.
+		if c, ok := outcomeCounts[q.Outcome]; ok {
+			where = append(where, c+" > 0")
+		} else {
+			where = append(where, "i.errors > 0 AND EXISTS (SELECT 1 FROM device_results r WHERE r.device_id = d.id AND r.status = ?)")
+			args = append(args, q.Outcome)
+		}
 	}
 	where = append(where, "d.retired_at = 0")
 	if q.Group != "" {
@@ -224,7 +239,7 @@ func (s *sqlStore) ListDevices(ctx context.Context, q DeviceQuery) ([]DeviceRow,
 	if q.Group != "" {
 		countFrom += ` JOIN device_groups g ON g.id = d.group_id`
 	}
-	if q.OS != "" {
+	if q.OS != "" || (q.Worklet == "" && q.Outcome != "") {
 		countFrom += ` JOIN device_inventory i ON i.device_id = d.id`
 	}
 	var total int

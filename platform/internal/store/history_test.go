@@ -304,6 +304,8 @@ func testListDevices(t *testing.T, ss []Store) {
 	}
 	s.SaveScan(ctx, ids["web1"], NewScan{ID: "1", Report: report(t, "1", t0, nil, map[string]string{"ssh": "non-compliant"})}, t0)
 	s.SaveScan(ctx, ids["web2"], NewScan{ID: "1", Report: report(t, "1", t0, nil, map[string]string{"ssh": "compliant", "disk": "non-compliant"})}, t0)
+	// An error and a status outside the five outcomes (counted as an error).
+	s.SaveScan(ctx, ids["laptop"], NewScan{ID: "1", Report: report(t, "1", t0, nil, map[string]string{"fw": "error", "agent": "failed"})}, t0)
 	names := func(q DeviceQuery) []string {
 		t.Helper()
 		rows, total, err := ss[1].ListDevices(ctx, q)
@@ -331,6 +333,10 @@ func testListDevices(t *testing.T, ss []Store) {
 		{DeviceQuery{Search: "_"}, "[mail_x 1]"}, // LIKE wildcards are literal
 		{DeviceQuery{Worklet: "ssh", Outcome: OutcomeNonCompliant}, "[web1 1]"},
 		{DeviceQuery{Outcome: OutcomeNonCompliant}, "[web1 web2 2]"},
+		{DeviceQuery{Outcome: OutcomeCompliant}, "[web2 1]"},
+		{DeviceQuery{Outcome: OutcomeError}, "[laptop 1]"},
+		{DeviceQuery{Outcome: "failed"}, "[laptop 1]"},
+		{DeviceQuery{Outcome: OutcomeQuarantined, Group: "servers"}, "[0]"},
 		{DeviceQuery{Worklet: "ssh"}, "[web1 web2 2]"},
 		{DeviceQuery{Worklet: "ssh", Sort: "compliant", Desc: true, Limit: 1}, "[web2 2]"},
 		{DeviceQuery{Worklet: "ssh", Sort: "group", Offset: 1}, "[web2 2]"},
@@ -338,7 +344,7 @@ func testListDevices(t *testing.T, ss []Store) {
 		{DeviceQuery{Worklet: "ssh", OS: "Debian GNU/Linux 12 (bookworm)", Status: StatusOnline, OnlineSince: t0.Add(-time.Minute)}, "[web1 1]"},
 		{DeviceQuery{Worklet: "ssh", Outcome: OutcomeCompliant, Search: "web"}, "[web2 1]"},
 		{DeviceQuery{Worklet: "disk", Outcome: OutcomeCompliant}, "[0]"},
-		{DeviceQuery{OS: "Debian GNU/Linux 12 (bookworm)", Sort: "non_compliant", Desc: true}, "[web1 web2 2]"},
+		{DeviceQuery{OS: "Debian GNU/Linux 12 (bookworm)", Sort: "non_compliant", Desc: true}, "[web1 web2 laptop 3]"},
 		{DeviceQuery{Sort: "no such column; DROP TABLE devices"}, "[db1 laptop mail_x web1 web2 5]"},
 	} {
 		if got := fmt.Sprint(names(c.q)); got != c.want {
