@@ -202,12 +202,13 @@ func (s *sqlStore) ListDevices(ctx context.Context, q DeviceQuery) ([]DeviceRow,
 		}
 	} else if q.Outcome != "" {
 		// Any worklet: the newest scan's outcome counts say it, for the
-		// four outcomes counted as such; every other status is counted
-		// as an error, so the error count narrows the devices to look at.
+		// four outcomes counted as such; every other status is counted as
+		// an error, so for those the results are read, through their
+		// (status, device_id) index.
 		if c, ok := outcomeCounts[q.Outcome]; ok {
 			where = append(where, c+" > 0")
 		} else {
-			where = append(where, "i.errors > 0 AND EXISTS (SELECT 1 FROM device_results r WHERE r.device_id = d.id AND r.status = ?)")
+			where = append(where, "d.id IN (SELECT r.device_id FROM device_results r WHERE r.status = ?)")
 			args = append(args, q.Outcome)
 		}
 	}
@@ -239,11 +240,28 @@ func (s *sqlStore) ListDevices(ctx context.Context, q DeviceQuery) ([]DeviceRow,
 	if q.Group != "" {
 		countFrom += ` JOIN device_groups g ON g.id = d.group_id`
 	}
-	if q.OS != "" || (q.Worklet == "" && q.Outcome != "") {
+	if _, counted := outcomeCounts[q.Outcome]; q.OS != "" || (q.Worklet == "" && counted) {
 		countFrom += ` JOIN device_inventory i ON i.device_id = d.id`
 	}
+	countSQL := `SELECT COUNT(*)` + countFrom + cond
+	if q.Group == "" && q.OS == "" && q.Status == "" && q.Search == "" {
+		// A retired device keeps no results and no inventory, so a
+		// count by outcome alone reads one table (args hold only the
+		// worklet and outcome).
+		col, counted := outcomeCounts[q.Outcome]
+		switch {
+		case q.Worklet != "" && q.Outcome != "":
+			countSQL = `SELECT COUNT(*) FROM device_results r0 WHERE r0.worklet = ? AND r0.status = ?`
+		case q.Worklet != "":
+			countSQL = `SELECT COUNT(*) FROM device_results r0 WHERE r0.worklet = ?`
+		case counted:
+			countSQL = `SELECT COUNT(*) FROM device_inventory i WHERE ` + col + ` > 0`
+		case q.Outcome != "":
+			countSQL = `SELECT COUNT(DISTINCT r.device_id) FROM device_results r WHERE r.status = ?`
+		}
+	}
 	var total int
-	if err := s.r.QueryRowContext(ctx, s.q(`SELECT COUNT(*)`+countFrom+cond), args...).Scan(&total); err != nil {
+	if err := s.r.QueryRowContext(ctx, s.q(countSQL), args...).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("count devices: %w", err)
 	}
 	col, ok := DeviceSorts[q.Sort]

@@ -270,7 +270,7 @@ func testComplianceTrend(t *testing.T, ss []Store) {
 
 	// Migrating a database of schema 6 fills the rollup from history.
 	sq := s.(*sqlStore)
-	for _, q := range []string{`DROP TABLE compliance_days`, `DROP INDEX device_results_outcome`,
+	for _, q := range []string{`DROP TABLE compliance_days`, `DROP INDEX device_results_outcome`, `DROP INDEX device_results_any`,
 		`CREATE INDEX device_results_status ON device_results (worklet, status)`, `DELETE FROM schema_migrations WHERE version = 7`} {
 		if _, err := sq.w.ExecContext(ctx, q); err != nil {
 			t.Fatal(err)
@@ -353,6 +353,24 @@ func testListDevices(t *testing.T, ss []Store) {
 	}
 	if _, _, err := s.ListDevices(ctx, DeviceQuery{Status: "bogus"}); err == nil {
 		t.Error("an unknown status is accepted")
+	}
+	// A retired device is in no list and no count, those read from the
+	// results or the inventory alone included.
+	if err := s.RetireDevice(ctx, ids["web2"], t0); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		q    DeviceQuery
+		want string
+	}{
+		{DeviceQuery{Worklet: "ssh"}, "[web1 1]"},
+		{DeviceQuery{Worklet: "ssh", Outcome: OutcomeCompliant}, "[0]"},
+		{DeviceQuery{Outcome: OutcomeCompliant}, "[0]"},
+		{DeviceQuery{Outcome: OutcomeNonCompliant}, "[web1 1]"},
+	} {
+		if got := fmt.Sprint(names(c.q)); got != c.want {
+			t.Errorf("after retiring web2: ListDevices(%+v) = %s, want %s", c.q, got, c.want)
+		}
 	}
 }
 

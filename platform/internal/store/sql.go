@@ -253,6 +253,8 @@ var migrations = [][]string{
 		// the index alone.
 		`CREATE INDEX device_results_outcome ON device_results (worklet, status, device_id)`,
 		`DROP INDEX device_results_status`,
+		// "Devices with an error in any worklet".
+		`CREATE INDEX device_results_any ON device_results (status, device_id)`,
 	},
 }
 
