@@ -80,20 +80,12 @@ func (a *aggregate[T]) get(ctx context.Context) (T, time.Time, error) {
 		v, err := a.compute(ctx)
 		return v, time.Now(), err
 	}
-	a.load(ctx)
+	done := a.prefetch(ctx)
 	a.mu.Lock()
-	if a.ok && time.Since(a.at) < max(a.ttl, refreshFactor*a.took) {
-		v, at := a.val, a.at
-		a.mu.Unlock()
-		return v, at, nil
-	}
-	if a.running == nil {
-		a.start(ctx)
-	}
-	done, had, took := a.running, a.ok, a.took
+	had, took := a.ok, a.took
 	a.mu.Unlock()
-	if had && took >= refreshWait {
-		// It would not end in time: the stale value at once.
+	if done == nil || (had && took >= refreshWait) {
+		// Fresh, or a pass that would not end in time: what is held.
 		return a.stale()
 	}
 	var timeout <-chan time.Time
@@ -124,32 +116,24 @@ func (a *aggregate[T]) stale() (T, time.Time, error) {
 	return a.val, a.at, nil
 }
 
-// prefetch starts computing a figure that get would compute, without
-// waiting: a page that reads several figures starts them all first, so
-// that their waits overlap.
-func (a *aggregate[T]) prefetch(ctx context.Context) {
+// prefetch loads the kept value once and, when the figure is due, starts
+// computing it unless a computation is in flight; it returns that
+// computation, nil when the figure is fresh. Console.Warm and a page that
+// reads several figures call it first, so that their passes overlap.
+func (a *aggregate[T]) prefetch(ctx context.Context) <-chan struct{} {
 	if a.ttl < 0 {
-		return
+		return nil
 	}
 	a.load(ctx)
 	a.mu.Lock()
-	if (!a.ok || time.Since(a.at) >= max(a.ttl, refreshFactor*a.took)) && a.running == nil {
-		a.start(ctx)
+	defer a.mu.Unlock()
+	if a.ok && time.Since(a.at) < max(a.ttl, refreshFactor*a.took) {
+		return nil
 	}
-	a.mu.Unlock()
-}
-
-// warm loads the kept value and starts computing the next one.
-func (a *aggregate[T]) warm(ctx context.Context) {
-	if a.ttl < 0 {
-		return
-	}
-	a.load(ctx)
-	a.mu.Lock()
 	if a.running == nil {
 		a.start(ctx)
 	}
-	a.mu.Unlock()
+	return a.running
 }
 
 // load reads the kept value once, unless a value is already computed.

@@ -141,9 +141,9 @@ func New(cfg Config) (*Console, error) {
 // loading the ones the previous console kept, so that the first visit does
 // not wait for a pass over the fleet. serve calls it once at start.
 func (c *Console) Warm(ctx context.Context) {
-	c.summary.warm(ctx)
-	c.updates.warm(ctx)
-	c.oses.warm(ctx)
+	c.summary.prefetch(ctx)
+	c.updates.prefetch(ctx)
+	c.oses.prefetch(ctx)
 }
 
 // Handler returns the console's routes.

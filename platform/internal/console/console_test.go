@@ -721,7 +721,7 @@ func TestAggregateKeptAcrossRestarts(t *testing.T) {
 		return 42, nil
 	}
 	first := newAggregate("fleet", st, time.Hour, slow)
-	first.warm(ctx)
+	first.prefetch(ctx)
 	got := make([]int, 8)
 	for i := range got {
 		calls.Add(1)
@@ -746,7 +746,7 @@ func TestAggregateKeptAcrossRestarts(t *testing.T) {
 		<-block // the pass over the fleet of the restarted console
 		return 43, nil
 	})
-	second.warm(ctx)
+	second.prefetch(ctx)
 	cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	v, at, err := second.get(cctx)

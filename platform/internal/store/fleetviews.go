@@ -283,9 +283,8 @@ func (s *sqlStore) ListDevices(ctx context.Context, q DeviceQuery) ([]DeviceRow,
 	if err != nil {
 		return nil, 0, fmt.Errorf("list devices: %w", err)
 	}
-	out := []DeviceRow{}
 	if len(ids) == 0 {
-		return out, total, nil
+		return []DeviceRow{}, total, nil
 	}
 	rows, err := s.r.QueryContext(ctx, s.q(`SELECT `+deviceRowColumns+deviceRowFrom+` WHERE d.id IN (`+placeholders(len(ids))+`)`), int64Args(ids)...)
 	if err != nil {
@@ -303,12 +302,19 @@ func (s *sqlStore) ListDevices(ctx context.Context, q DeviceQuery) ([]DeviceRow,
 	if err := rows.Err(); err != nil {
 		return nil, 0, fmt.Errorf("list devices: %w", err)
 	}
+	return inOrder(ids, byID), total, nil
+}
+
+// inOrder lists the rows of ids in the ids' order (a sorted page read in
+// two steps), leaving out an id whose row the second read did not find.
+func inOrder[T any](ids []int64, byID map[int64]T) []T {
+	out := make([]T, 0, len(ids))
 	for _, id := range ids {
-		if d, ok := byID[id]; ok { // retired between the two reads: left out
-			out = append(out, d)
+		if r, ok := byID[id]; ok {
+			out = append(out, r)
 		}
 	}
-	return out, total, nil
+	return out
 }
 
 // ids runs a query of one id column.
@@ -562,9 +568,8 @@ func (s *sqlStore) WorkletDevices(ctx context.Context, worklet, status, sort str
 	if err != nil {
 		return nil, 0, fmt.Errorf("worklet %s devices: %w", worklet, err)
 	}
-	out := []WorkletDevice{}
 	if len(ids) == 0 {
-		return out, total, nil
+		return []WorkletDevice{}, total, nil
 	}
 	rows, err := s.r.QueryContext(ctx, s.q(`SELECT d.id, d.uuid, d.hostname, g.name, r.version, r.status, r.message, r.error, r.scanned_at
 		FROM device_results r JOIN devices d ON d.id = r.device_id JOIN device_groups g ON g.id = d.group_id
@@ -586,12 +591,8 @@ func (s *sqlStore) WorkletDevices(ctx context.Context, worklet, status, sort str
 	if err := rows.Err(); err != nil {
 		return nil, 0, fmt.Errorf("worklet %s devices: %w", worklet, err)
 	}
-	for _, id := range ids {
-		if w, ok := byID[id]; ok { // a newer scan between the reads may have dropped it
-			out = append(out, w)
-		}
-	}
-	return out, total, nil
+	// A newer scan between the two reads may have dropped the worklet.
+	return inOrder(ids, byID), total, nil
 }
 
 // SoftwareRow is one package on one device.
