@@ -43,7 +43,8 @@ type Faults struct {
 	GarbleRequests bool
 }
 
-// Counts is what the proxy did.
+// Counts is what the proxy did. Cut and Reset count connections a fault
+// ended (both directions may draw one for the same connection).
 type Counts struct {
 	Conns, DialFailed, Delayed, Cut, Reset, Garbled, Held int64
 }
@@ -248,9 +249,19 @@ func (p *Proxy) handle(client net.Conn) {
 	defer p.track(client, false)
 	defer p.track(backend, false)
 	var once sync.Once
-	end := func(rst bool) {
+	// end closes both sides, once, counting the fault (faultCut or
+	// faultReset, which closes with RST) that did it before anything can
+	// see the close: a connection both directions ended in the same
+	// instant counts one cut or reset.
+	end := func(fault int) {
 		once.Do(func() {
-			if rst {
+			switch fault {
+			case faultCut:
+				p.cut.Add(1)
+			case faultReset:
+				p.reset.Add(1)
+			}
+			if fault == faultReset {
 				for _, c := range []net.Conn{client, backend} {
 					if tc, ok := c.(*net.TCPConn); ok {
 						tc.SetLinger(0)
@@ -305,16 +316,11 @@ func (p *Proxy) handle(client net.Conn) {
 					if w := x % k; w > 0 {
 						dst.Write(chunk[:w])
 					}
-					if kind == faultCut {
-						p.cut.Add(1)
-					} else {
-						p.reset.Add(1)
-					}
-					end(kind == faultReset)
+					end(kind)
 					return
 				}
 				if _, werr := dst.Write(chunk); werr != nil {
-					end(false)
+					end(faultNone)
 					return
 				}
 			}
@@ -325,7 +331,7 @@ func (p *Proxy) handle(client net.Conn) {
 						return
 					}
 				}
-				end(false)
+				end(faultNone)
 				return
 			}
 		}
@@ -334,5 +340,5 @@ func (p *Proxy) handle(client net.Conn) {
 	go pipe(client, backend, false)
 	<-done
 	<-done
-	end(false)
+	end(faultNone)
 }
