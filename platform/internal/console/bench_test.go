@@ -2,7 +2,6 @@ package console
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -11,7 +10,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -75,21 +73,11 @@ func TestConsolePageTimes(t *testing.T) {
 		if base == "" {
 			t.Skipf("%s is not set", store.TestDatabaseEnv)
 		}
-		schema := fmt.Sprintf("console_bench_%d", n)
-		admin, err := sql.Open("pgx", base)
+		u, err := store.PostgresSchemaURL(base, fmt.Sprintf("console_bench_%d", n))
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, err = admin.Exec(`CREATE SCHEMA IF NOT EXISTS ` + schema)
-		admin.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
-		sep := "?"
-		if strings.Contains(base, "?") {
-			sep = "&"
-		}
-		st, err := store.OpenPostgres(context.Background(), base+sep+"search_path="+schema)
+		st, err := store.OpenPostgres(context.Background(), u)
 		if err != nil {
 			t.Fatal(err)
 		}

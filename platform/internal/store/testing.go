@@ -19,16 +19,7 @@ const TestDatabaseEnv = "AMPLATFORM_TEST_DATABASE_URL"
 func OpenTestSQLite(t testing.TB, n int) []Store {
 	t.Helper()
 	dir := t.TempDir()
-	out := make([]Store, n)
-	for i := range out {
-		s, err := OpenSQLite(context.Background(), dir)
-		if err != nil {
-			t.Fatalf("OpenSQLite: %v", err)
-		}
-		t.Cleanup(func() { s.Close() })
-		out[i] = s
-	}
-	return out
+	return openTestN(t, n, "OpenSQLite", func() (Store, error) { return OpenSQLite(context.Background(), dir) })
 }
 
 // OpenTestPostgres opens n handles on a fresh schema of the database named
@@ -37,11 +28,17 @@ func OpenTestSQLite(t testing.TB, n int) []Store {
 func OpenTestPostgres(t testing.TB, n int) []Store {
 	t.Helper()
 	u := TestPostgresURL(t)
+	return openTestN(t, n, "OpenPostgres", func() (Store, error) { return OpenPostgres(context.Background(), u) })
+}
+
+// openTestN opens n handles, each closed when the test ends.
+func openTestN(t testing.TB, n int, what string, open func() (Store, error)) []Store {
+	t.Helper()
 	out := make([]Store, n)
 	for i := range out {
-		s, err := OpenPostgres(context.Background(), u)
+		s, err := open()
 		if err != nil {
-			t.Fatalf("OpenPostgres: %v", err)
+			t.Fatalf("%s: %v", what, err)
 		}
 		t.Cleanup(func() { s.Close() })
 		out[i] = s
@@ -62,13 +59,9 @@ func TestPostgresURL(t testing.TB) string {
 		t.Skipf("%s is not set; PostgreSQL tests skipped", TestDatabaseEnv)
 	}
 	schema := fmt.Sprintf("t_%d", time.Now().UnixNano())
-	admin, err := sql.Open("pgx", base)
+	u, err := PostgresSchemaURL(base, schema)
 	if err != nil {
-		t.Fatalf("postgres: %v", err)
-	}
-	defer admin.Close()
-	if _, err := admin.Exec(`CREATE SCHEMA ` + schema); err != nil {
-		t.Fatalf("postgres: create schema: %v", err)
+		t.Fatal(err)
 	}
 	t.Cleanup(func() {
 		db, err := sql.Open("pgx", base)
@@ -77,9 +70,23 @@ func TestPostgresURL(t testing.TB) string {
 			db.Close()
 		}
 	})
+	return u
+}
+
+// PostgresSchemaURL makes schema in the database at base unless it is
+// there, and returns the URL that selects it.
+func PostgresSchemaURL(base, schema string) (string, error) {
+	admin, err := sql.Open("pgx", base)
+	if err != nil {
+		return "", fmt.Errorf("postgres: %w", err)
+	}
+	defer admin.Close()
+	if _, err := admin.Exec(`CREATE SCHEMA IF NOT EXISTS ` + schema); err != nil {
+		return "", fmt.Errorf("postgres: create schema %s: %w", schema, err)
+	}
 	sep := "?"
 	if strings.Contains(base, "?") {
 		sep = "&"
 	}
-	return base + sep + "search_path=" + schema
+	return base + sep + "search_path=" + schema, nil
 }
